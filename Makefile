@@ -1,0 +1,57 @@
+# FlowPilot developer commands. `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEMO_ENV := FLOWPILOT_DEMO=true DEBUG=$${DEBUG:-true}
+
+.PHONY: demo install migrate run worker beat test test-fast lint format bench cw-simulator clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	@echo "Starting FlowPilot at http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
+	$(DEMO_ENV) $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) flowpilot.asgi:application
+
+run: install
+	$(DEMO_ENV) $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) flowpilot.asgi:application
+
+worker: install
+	$(DEMO_ENV) $(VENV)/bin/celery -A flowpilot worker --loglevel=INFO --concurrency=2
+
+beat: install
+	$(DEMO_ENV) $(VENV)/bin/celery -A flowpilot beat --loglevel=INFO
+
+# The whole suite. Uses PostgreSQL and Redis on 127.0.0.1 when reachable (or DATABASE_URL /
+# REDIS_URL); otherwise SQLite, with service-only tests skipped loudly. Under CI=true nothing is
+# skipped for a missing service.
+test: install
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 test_db*.sqlite3 .pytest_cache .mypy_cache .ruff_cache

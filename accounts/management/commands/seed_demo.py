@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from accounts import demo
+
+# Each app that has demo content exposes `seed()` in `<app>/demo.py`; they run in this order.
+EXTRA_SEEDERS = ["sessions_app.demo", "scripts.demo", "psa.demo", "handoffs.demo"]
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo accounts, users and content. Safe to run again."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        rows = demo.seed()
+        for module_name in EXTRA_SEEDERS:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    raise
+                continue
+            module.seed()
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/login")
+        )
+        self.stdout.write(f"Password for every demo user: {demo.DEMO_PASSWORD}\n")
+        width = max(len(r[2]) for r in rows)
+        for account, role, email, name in rows:
+            self.stdout.write(f"  {email.ljust(width)}  {role:<12} {name} ({account})")

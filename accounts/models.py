@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+
+class Account(models.Model):
+    """A tenant: one MSP. Every other object belongs to exactly one account."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    preferences = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    ENGINEER = "engineer", "Engineer"
+    VIEWER = "viewer", "Viewer"
+
+
+ACTING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.ENGINEER})
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(
+        self,
+        email: str,
+        password: str | None = None,
+        *,
+        account: Account,
+        name: str = "",
+        role: str = Role.ENGINEER,
+        **extra: Any,
+    ) -> User:
+        user = self.model(
+            email=self.normalize_email(email).lower(),
+            account=account,
+            name=name,
+            role=role,
+            **extra,
+        )
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        account, _ = Account.objects.get_or_create(slug="platform", defaults={"name": "Platform"})
+        extra.setdefault("role", Role.OWNER)
+        return self.create_user(email, password, account=account, is_super_admin=True, **extra)
+
+
+class User(AbstractBaseUser):
+    """A person who signs in with an e-mail address; belongs to one account with one role."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="users")
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=120, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ENGINEER)
+    is_super_admin = models.BooleanField(
+        default=False, help_text="Platform operator: sees every account in admin."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ["name", "email"]
+        indexes = [models.Index(fields=["account", "role"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@")[0]
+
+    @property
+    def first_name(self) -> str:
+        return self.display_name.split(" ")[0]
+
+    @property
+    def is_owner(self) -> bool:
+        return self.is_super_admin or self.role == Role.OWNER
+
+    @property
+    def can_act(self) -> bool:
+        """Engineer or admin: engineer, admin, owner or super_admin. Viewers read, never act."""
+        return self.is_super_admin or self.role in ACTING_ROLES
+
+    # Django admin: owners and admins reach it through their role; super_admin sees all.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_super_admin or self.role in (Role.OWNER, Role.ADMIN)
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_super_admin
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        return self.is_active and self.is_staff
+
+    def has_perms(self, perm_list: Any, obj: object = None) -> bool:
+        return all(self.has_perm(p, obj) for p in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if not (self.is_active and self.is_staff):
+            return False
+        return self.is_super_admin or app_label not in ("auth", "sessions")
+
+
+class AuditEvent(models.Model):
+    """An append-only record of something security- or workflow-relevant that happened."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    type = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "type", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit events are append-only.")

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import selectors
+from accounts.forms import LoginForm
+from accounts.http import AuthedRequest
+from accounts.services import auth as auth_service
+from accounts.services.auth import LoginFailed, LoginThrottled
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("dashboard")
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.method == "GET":
+        return HttpResponseRedirect(_safe_next(request))
+    form = LoginForm(request.POST or None)
+    error = ""
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = auth_service.authenticate_credentials(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                ip=auth_service.client_ip(request),
+            )
+        except LoginThrottled as exc:
+            error, status = exc.detail, 429
+        except LoginFailed as exc:
+            error, status = exc.detail, 200
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return HttpResponseRedirect(_safe_next(request))
+    context = {
+        "form": form,
+        "error": error,
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+        "reason": request.GET.get("reason", ""),
+    }
+    return render(request, "accounts/login.html", context, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        auth_service.record_logout(user=request.user, ip=auth_service.client_ip(request))  # type: ignore[arg-type]
+    logout(request)
+    return redirect("login")
+
+
+@login_required
+@require_GET
+def dashboard(request: AuthedRequest) -> HttpResponse:
+    return render(request, "accounts/dashboard.html", {"nav": "dashboard"})
+
+
+@login_required
+@require_GET
+def account_settings(request: AuthedRequest) -> HttpResponse:
+    context = {"nav": "account", "settings_rows": selectors.settings_rows(request.user)}
+    return render(request, "accounts/settings.html", context)

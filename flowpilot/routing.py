@@ -1,0 +1,5 @@
+"""Every app's websocket routes, in one list."""
+
+from handoffs.routing import websocket_urlpatterns as handoff_routes
+
+websocket_urlpatterns = [*handoff_routes]

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from handoffs import consumers
+
+websocket_urlpatterns = [
+    path("ws/notifications/", consumers.NotificationsConsumer.as_asgi()),
+]
