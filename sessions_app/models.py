@@ -1,0 +1,269 @@
+"""
+AI troubleshooting sessions: the chat (steps), the task lane, confirmed facts and the suggested
+fix with its verified outcome. Every row carries its account; every query goes through
+``accounts.tenancy``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class SessionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ESCALATED = "escalated", "Escalated"
+    PARKED = "parked", "Parked"
+    RESOLVED = "resolved", "Resolved"
+
+
+# Older clients send this; it means the same as escalated.
+LEGACY_STATUS_ALIASES = {"requesting_escalation": SessionStatus.ESCALATED}
+
+
+class AISession(models.Model):
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="ai_sessions")
+    status = models.CharField(
+        max_length=24, choices=SessionStatus.choices, default=SessionStatus.ACTIVE
+    )
+    problem_summary = models.CharField(max_length=200)
+    psa_ticket_id = models.CharField(max_length=32, blank=True, default="")
+    escalated_to = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation_reason = models.TextField(blank=True, default="")
+    escalation_package = models.JSONField(default=dict, blank=True)
+    resolution_note = models.TextField(blank=True, default="")
+    # Bumped atomically (F()) by every change a preview depends on: cache key part.
+    state_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "user", "-updated_at"]),
+            models.Index(fields=["account", "status", "-updated_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SessionStatus.values), name="aisession_status_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.problem_summary
+
+    def get_absolute_url(self) -> str:
+        return f"/sessions/{self.pk}"
+
+    def bump_state_version(self) -> None:
+        """Increment the version in SQL (no lost update under concurrency) and refresh it."""
+        type(self).objects.filter(pk=self.pk).update(
+            state_version=F("state_version") + 1, updated_at=timezone.now()
+        )
+        self.refresh_from_db(fields=["state_version", "updated_at"])
+
+
+class StepRole(models.TextChoices):
+    USER = "user", "Engineer"
+    ASSISTANT = "assistant", "Assistant"
+
+
+class AISessionStep(models.Model):
+    """One chat message: the engineer's or the assistant's (markers stripped for display)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(AISession, on_delete=models.CASCADE, related_name="steps")
+    author = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(max_length=16, choices=StepRole.choices)
+    content = models.TextField()
+    raw_content = models.TextField(blank=True, default="")
+    provider = models.CharField(max_length=32, blank=True, default="")
+    model = models.CharField(max_length=64, blank=True, default="")
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    marker_errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["session", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+
+class TaskKind(models.TextChoices):
+    QUESTION = "question", "Question"
+    CHECK = "check", "Diagnostic check"
+    ACTION = "action", "Action"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class TaskItem(models.Model):
+    """
+    An item of the task lane. ``uid`` is stable: a later turn that lists the same text (or label)
+    keeps the item and its uid; items a turn no longer lists are marked removed.
+    """
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(AISession, on_delete=models.CASCADE, related_name="task_items")
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=TaskKind.choices)
+    text = models.TextField()
+    command = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    answer = models.TextField(blank=True, default="")
+    position = models.PositiveIntegerField(default=0)
+    introduced_by = models.ForeignKey(
+        AISessionStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["session", "kind", "position"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class FactSource(models.TextChoices):
+    NOTE = "note", "Engineer note"
+    QUESTION = "question", "Answered question"
+    CHECK = "check", "Diagnostic check"
+    AI = "ai", "Assistant"
+
+
+class Fact(models.Model):
+    """A confirmed fact in "What we know". Soft-deleted so previews and audits keep history."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(AISession, on_delete=models.CASCADE, related_name="facts")
+    text = models.TextField()
+    source = models.CharField(max_length=16, choices=FactSource.choices)
+    task_item = models.ForeignKey(
+        TaskItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="facts"
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["session", "deleted_at"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def editable(self) -> bool:
+        """Facts derived from a question or a check are edited through their source."""
+        return self.source not in (FactSource.QUESTION, FactSource.CHECK)
+
+
+class FixStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    APPLIED_SUCCESS = "applied_success", "Worked"
+    APPLIED_FAILED = "applied_failed", "Didn't work"
+    APPLIED_PARTIAL = "applied_partial", "Partially worked"
+    APPLIED_PENDING = "applied_pending", "Waiting to verify"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+TERMINAL_FIX_STATUSES = frozenset(
+    {FixStatus.APPLIED_SUCCESS, FixStatus.APPLIED_FAILED, FixStatus.DISMISSED}
+)
+
+
+class FixDecision(models.TextChoices):
+    ONE_OFF = "one_off", "One-off script"
+    DRAFT_TEMPLATE = "draft_template", "Draft a template"
+    BUILD_TEMPLATE = "build_template", "Build a template"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class SuggestedFix(models.Model):
+    """The assistant's suggested fix. One active (not superseded) fix per session."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(AISession, on_delete=models.CASCADE, related_name="fixes")
+    step = models.ForeignKey(
+        AISessionStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    confidence = models.PositiveSmallIntegerField(default=50)
+    script = models.TextField(blank=True, default="")
+    parameters = models.JSONField(default=list, blank=True)
+    # A script template in the scripts app, referenced by id (that app depends on this one).
+    template_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=24, choices=FixStatus.choices, default=FixStatus.PROPOSED)
+    decision = models.CharField(max_length=24, choices=FixDecision.choices, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    partial_notes = models.TextField(blank=True, default="")
+    failure_reason = models.TextField(blank=True, default="")
+    pending_reason = models.TextField(blank=True, default="")
+    ai_outcome_proposal = models.JSONField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=FixStatus.values), name="suggestedfix_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0) & Q(confidence__lte=100),
+                name="suggestedfix_confidence_0_100",
+            ),
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(superseded_at__isnull=True),
+                name="suggestedfix_one_active_per_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_FIX_STATUSES
+
+    def as_bundle(self) -> dict[str, Any]:
+        """The fields previews and the model read about this fix."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "status": self.status,
+            "applied_at": self.applied_at.isoformat() if self.applied_at else None,
+            "verified_at": self.verified_at.isoformat() if self.verified_at else None,
+            "partial_notes": self.partial_notes,
+            "failure_reason": self.failure_reason,
+            "pending_reason": self.pending_reason,
+        }
