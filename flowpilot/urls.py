@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 api_patterns = [
     path("", include("accounts.api.urls")),
+    path("", include("sessions_app.api.urls")),
 ]
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("sessions_app.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -1,0 +1,3 @@
+from sessions_app import fix_urls, session_urls
+
+urlpatterns = [*session_urls.urlpatterns, *fix_urls.urlpatterns]
