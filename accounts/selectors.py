@@ -6,7 +6,8 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
+from accounts.tenancy import scoped
 
 # (key, label, help, url name, who sees it)
 SETTINGS_ROWS = [
@@ -24,6 +25,7 @@ SETTINGS_ROWS = [
         "psa-settings",
         "owner",
     ),
+    ("audit", "Audit log", "Sign-ins, policy changes and sign-outs.", "account-audit", "owner"),
     (
         "admin",
         "Administration",
@@ -47,3 +49,12 @@ def settings_rows(user: User) -> list[dict[str, Any]]:
             continue
         rows.append({"key": key, "label": label, "help": help_text, "url": url})
     return rows
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+def recent_audit_events(user: User, *, limit: int = AUDIT_PAGE_SIZE) -> list[AuditEvent]:
+    """The account's newest audit events, actor joined: one query whatever the table size."""
+    qs = scoped(AuditEvent, user.account).select_related("actor")
+    return list(qs.order_by("-created_at", "-id")[:limit])

@@ -7,4 +7,5 @@ urlpatterns = [
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
     path("account", views.account_settings, name="account-settings"),
+    path("account/audit", views.audit_log, name="account-audit"),
 ]

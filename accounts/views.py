@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import selectors
 from accounts.forms import LoginForm
 from accounts.http import AuthedRequest
+from accounts.permissions import owner_required
 from accounts.services import auth as auth_service
 from accounts.services.auth import LoginFailed, LoginThrottled
 
@@ -66,6 +67,13 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/dashboard.html", {"nav": "dashboard"})
+
+
+@owner_required
+@require_GET
+def audit_log(request: AuthedRequest) -> HttpResponse:
+    events = selectors.recent_audit_events(request.user)
+    return render(request, "accounts/audit_log.html", {"nav": "account", "events": events})
 
 
 @login_required

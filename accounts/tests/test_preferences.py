@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Account, AuditEvent, User
+from accounts.permissions import ENGINEER_OR_ADMIN_REQUIRED
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/accounts/me/preferences"
+
+
+def test_get_returns_defaults(engineer: User, api_client_for) -> None:
+    body = api_client_for(engineer).get(URL).json()
+    assert body["templatize_prompt_enabled"] is True
+    assert body["cw_resolved_status_id"] is None
+
+
+def test_patch_merges_and_keeps_keys_not_sent(engineer: User, api_client_for) -> None:
+    client = api_client_for(engineer)
+    assert client.patch(URL, {"cw_resolved_status_id": 21}, format="json").status_code == 200
+    body = client.patch(URL, {"templatize_prompt_enabled": False}, format="json").json()
+    assert body["cw_resolved_status_id"] == 21
+    assert body["templatize_prompt_enabled"] is False
+    account = Account.objects.get(pk=engineer.account_id)
+    assert account.preferences == {"cw_resolved_status_id": 21, "templatize_prompt_enabled": False}
+    assert AuditEvent.objects.filter(type="account.preferences_update").count() == 2
+
+
+def test_trailing_slash_works(engineer: User, api_client_for) -> None:
+    assert api_client_for(engineer).get(URL + "/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"cw_resolved_status_id": "21"},
+        {"cw_resolved_status_id": True},
+        {"slack_webhook_url": "http://insecure.example"},
+        ["not", "an", "object"],
+    ],
+)
+def test_bad_values_are_rejected_and_nothing_changes(engineer: User, api_client_for, body) -> None:
+    client = api_client_for(engineer)
+    client.patch(URL, {"cw_escalated_status_id": 5}, format="json")
+    response = client.patch(URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert Account.objects.get(pk=engineer.account_id).preferences == {"cw_escalated_status_id": 5}
+
+
+def test_viewer_reads_but_cannot_change(viewer: User, api_client_for) -> None:
+    client = api_client_for(viewer)
+    assert client.get(URL).status_code == 200
+    response = client.patch(URL, {"templatize_prompt_enabled": False}, format="json")
+    assert response.status_code == 403
+    assert response.json() == {"detail": ENGINEER_OR_ADMIN_REQUIRED, "code": "permission_denied"}
+
+
+def test_accounts_are_isolated(engineer: User, stranger: User, api_client_for) -> None:
+    api_client_for(stranger).patch(URL, {"cw_resolved_status_id": 99}, format="json")
+    assert api_client_for(engineer).get(URL).json()["cw_resolved_status_id"] is None
+
+
+def test_anonymous_is_401(db) -> None:
+    from rest_framework.test import APIClient
+
+    response = APIClient().get(URL)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+import websockets
+from django.test import Client
+
+from accounts.models import User
+from conftest import PASSWORD
+from flowpilot.realtime import publish, user_group
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def _session_cookie(base_url: str, user: User) -> str:
+    client = Client()
+    response = client.post("/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+async def _receive(ws: Any, timeout: float = 5) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+def test_signed_in_user_receives_own_pushes_only(
+    live_server_url: str, engineer: User, teammate: User, stranger: User
+) -> None:
+    """Over a real socket (daphne + Redis layer) a user gets their own events, nobody else's."""
+    ws_url = live_server_url.replace("http", "ws") + "/ws/notifications/"
+    headers = {"Origin": live_server_url}
+    my_cookie = _session_cookie(live_server_url, engineer)
+    their_cookie = _session_cookie(live_server_url, stranger)
+
+    async def scenario() -> None:
+        async with (
+            websockets.connect(ws_url, additional_headers={**headers, "Cookie": my_cookie}) as mine,
+            websockets.connect(
+                ws_url, additional_headers={**headers, "Cookie": their_cookie}
+            ) as theirs,
+        ):
+            await asyncio.sleep(0.2)
+            await asyncio.to_thread(
+                publish, user_group(engineer.pk), "notification", {"title": "Hi"}
+            )
+            assert await _receive(mine) == {"type": "notification", "payload": {"title": "Hi"}}
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(theirs.recv(), 0.5)
+            await mine.send('{"type":"ping"}')
+            assert (await _receive(mine))["type"] == "pong"
+
+    asyncio.run(scenario())
+
+
+def test_anonymous_socket_is_refused(live_server_url: str) -> None:
+    ws_url = live_server_url.replace("http", "ws") + "/ws/notifications/"
+
+    async def scenario() -> None:
+        with pytest.raises(websockets.exceptions.InvalidStatus):
+            async with websockets.connect(
+                ws_url, additional_headers={"Origin": live_server_url}
+            ) as ws:
+                await ws.recv()
+
+    asyncio.run(scenario())
+
+
+def test_foreign_origin_is_refused(live_server_url: str, engineer: User) -> None:
+    """Cookies ride along cross-site: a socket from another origin is refused at the handshake."""
+    ws_url = live_server_url.replace("http", "ws") + "/ws/notifications/"
+    cookie = _session_cookie(live_server_url, engineer)
+
+    async def scenario() -> None:
+        with pytest.raises(websockets.exceptions.InvalidStatus):
+            async with websockets.connect(
+                ws_url,
+                additional_headers={
+                    "Origin": "https://evil.example",
+                    "Cookie": cookie,
+                },
+            ) as ws:
+                await ws.recv()
+
+    asyncio.run(scenario())
