@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_owner_sees_only_own_accounts_users(
+    owner: User, engineer: User, stranger: User, client_for
+) -> None:
+    """The tenant-scoped admin lists this account's users and hides everyone else's."""
+    response = client_for(owner).get("/admin/accounts/user/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert engineer.email in body
+    assert stranger.email not in body
+
+
+def test_foreign_user_change_page_is_not_reachable(owner: User, stranger: User, client_for) -> None:
+    response = client_for(owner).get(f"/admin/accounts/user/{stranger.pk}/change/")
+    assert response.status_code in (302, 404)
+    assert stranger.email not in response.content.decode()
+
+
+def test_owner_edit_keeps_the_user_in_the_account(
+    owner: User, engineer: User, stranger: User, client_for
+) -> None:
+    client = client_for(owner)
+    response = client.post(
+        f"/admin/accounts/user/{engineer.pk}/change/",
+        {
+            "email": engineer.email,
+            "name": "Jane C.",
+            "role": "admin",
+            "is_active": "on",
+            "account": stranger.account_id,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    engineer.refresh_from_db()
+    assert engineer.name == "Jane C." and engineer.role == "admin"
+    assert engineer.account_id == owner.account_id
+
+
+def test_super_admin_sees_every_account(
+    super_admin: User, engineer: User, stranger: User, client_for
+) -> None:
+    body = client_for(super_admin).get("/admin/accounts/user/").content.decode()
+    assert engineer.email in body and stranger.email in body
+
+
+@pytest.mark.parametrize("fixture", ["engineer", "viewer"])
+def test_engineers_and_viewers_do_not_reach_admin(request, fixture: str, client_for) -> None:
+    response = client_for(request.getfixturevalue(fixture)).get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_audit_events_are_read_only_in_admin(owner: User, client_for) -> None:
+    client = client_for(owner)
+    assert client.get("/admin/accounts/auditevent/").status_code == 200
+    assert client.get("/admin/accounts/auditevent/add/").status_code == 403
+
+
+def test_api_schema_is_served(engineer: User, client_for) -> None:
+    response = client_for(engineer).get("/api/schema/")
+    assert response.status_code == 200
+    assert b"/api/v1/auth/login/json" in response.content
