@@ -1,20 +1,68 @@
 """
 Suggested-fix lifecycle. The chat service hands marker proposals here; the fix card, its
 endpoints and previews build on the same functions.
+
+Every change a preview reads (decision, apply, outcome, drafted script) bumps the session's
+``state_version`` in the same transaction. State transitions are settled by a conditional
+UPDATE on the status and its row count, so concurrent requests cannot both win.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from sessions_app.models import AISession, AISessionStep, SuggestedFix
+from accounts.models import User
+from accounts.services.audit import record_event
+from flowpilot.errors import Conflict, DomainError, NotFound, Unprocessable
+from sessions_app.models import (
+    TERMINAL_FIX_STATUSES,
+    AISession,
+    AISessionStep,
+    FixDecision,
+    FixStatus,
+    SuggestedFix,
+)
+
+# An outcome may be recorded from these statuses; the others are terminal.
+OUTCOME_ALLOWED_FROM = (FixStatus.PROPOSED, FixStatus.APPLIED_PARTIAL, FixStatus.APPLIED_PENDING)
+OUTCOMES = (
+    FixStatus.APPLIED_SUCCESS,
+    FixStatus.APPLIED_FAILED,
+    FixStatus.APPLIED_PARTIAL,
+    FixStatus.APPLIED_PENDING,
+    FixStatus.DISMISSED,
+)
+TEXT_LIMIT = 2000
+SCRIPT_LIMIT = 100_000
+_PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def active_fix(session: AISession) -> SuggestedFix | None:
     return SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).first()
+
+
+def latest_fix(session: AISession) -> SuggestedFix | None:
+    """
+    The fix previews describe: the active one, or else the newest one (a dismissed fix is
+    superseded without a successor and still says what was suggested).
+    """
+    return SuggestedFix.objects.filter(session=session).order_by("-created_at", "-id").first()
+
+
+def get_fix(session: AISession, fix_id: int | str) -> SuggestedFix:
+    """A fix of this session, or 404 (a fix of another session or account is not found)."""
+    try:
+        return SuggestedFix.objects.get(session=session, pk=fix_id)
+    except (SuggestedFix.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such suggested fix in this session.") from exc
 
 
 @transaction.atomic
@@ -61,3 +109,296 @@ def record_ai_outcome_proposal(*, session: AISession, outcome: str, reason: str)
     fix.updated_at = timezone.now()
     fix.save(update_fields=["ai_outcome_proposal", "updated_at"])
     return True
+
+
+# --- decisions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    fix: SuggestedFix
+    decision: str
+    script: str = ""
+    template_pending: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"decision": self.decision, "fix_id": self.fix.pk}
+        if self.decision != FixDecision.DISMISSED:
+            body["script"] = self.script
+        if self.template_pending:
+            # Draft templates and the builder come with the script library.
+            body["template_pending"] = True
+            body["detail"] = "Your choice is saved; templates arrive with the script library."
+        return body
+
+
+def render_script(script: str, parameters: list[dict[str, Any]], values: dict[str, Any]) -> str:
+    """
+    Fill ``{{name}}`` placeholders with the given values, else the declared defaults. A
+    placeholder with neither stays as written, so the engineer sees what is still to fill in.
+    """
+    defaults = {
+        str(p.get("name")): p.get("default")
+        for p in parameters
+        if isinstance(p, dict) and p.get("default") not in (None, "")
+    }
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in values and values[name] not in (None, ""):
+            return str(values[name])
+        if name in defaults:
+            return str(defaults[name])
+        return match.group(0)
+
+    return _PLACEHOLDER_RE.sub(fill, script)
+
+
+@transaction.atomic
+def decide_fix(
+    *,
+    session: AISession,
+    fix: SuggestedFix,
+    decision: str,
+    actor: User,
+    script: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> DecisionResult:
+    """
+    Record the engineer's decision. ``one_off`` answers the rendered script (their edit or the
+    AI draft); the template decisions record the choice until the script library exists;
+    ``dismissed`` supersedes the fix. A superseded fix takes no decision (409).
+    """
+    if decision not in FixDecision.values:
+        raise Unprocessable(
+            f"Unknown decision {decision!r}; use one of {', '.join(FixDecision.values)}.",
+            code="invalid_decision",
+        )
+    now = timezone.now()
+    chosen_script = (script if script is not None else fix.script).strip()
+    if decision != FixDecision.DISMISSED and not chosen_script and fix.template_id is None:
+        raise DomainError(
+            "This fix has no drafted script yet: draft one first or pick a template.",
+            code="no_script",
+        )
+    changes: dict[str, Any] = {"decision": decision, "decided_at": now, "updated_at": now}
+    if decision == FixDecision.DISMISSED:
+        changes["superseded_at"] = now
+    updated = SuggestedFix.objects.filter(pk=fix.pk, superseded_at__isnull=True).update(**changes)
+    if decision == FixDecision.DISMISSED and updated:
+        # A fix nobody verified leaves the card as "dismissed"; a recorded outcome stays.
+        SuggestedFix.objects.filter(pk=fix.pk, status__in=OUTCOME_ALLOWED_FROM).update(
+            status=FixStatus.DISMISSED, ai_outcome_proposal=None
+        )
+    if not updated:
+        raise Conflict("This fix was superseded by a newer one.", code="fix_superseded")
+    fix.refresh_from_db()
+    session.bump_state_version()
+    record_event(
+        account=session.account,
+        actor=actor,
+        type="fix.decision",
+        payload={"session_id": session.pk, "fix_id": fix.pk, "decision": decision},
+    )
+    rendered = render_script(chosen_script, fix.parameters or [], values or {})
+    return DecisionResult(
+        fix=fix,
+        decision=decision,
+        script=rendered if decision != FixDecision.DISMISSED else "",
+        template_pending=decision in (FixDecision.DRAFT_TEMPLATE, FixDecision.BUILD_TEMPLATE)
+        or (decision == FixDecision.ONE_OFF and not chosen_script),
+    )
+
+
+# --- apply and outcome --------------------------------------------------------------------
+
+
+@transaction.atomic
+def apply_fix(*, session: AISession, fix: SuggestedFix, actor: User) -> SuggestedFix:
+    """
+    Mark the fix applied: stamps applied_at once, status stays ``proposed``. Repeating it is a
+    no-op; once an outcome is recorded (or the fix is superseded) it answers 409.
+    """
+    now = timezone.now()
+    updated = SuggestedFix.objects.filter(
+        pk=fix.pk,
+        superseded_at__isnull=True,
+        status=FixStatus.PROPOSED,
+        applied_at__isnull=True,
+    ).update(applied_at=now, updated_at=now)
+    fix.refresh_from_db()
+    if updated:
+        session.bump_state_version()
+        record_event(
+            account=session.account,
+            actor=actor,
+            type="fix.applied",
+            payload={"session_id": session.pk, "fix_id": fix.pk},
+        )
+        return fix
+    if fix.superseded_at is not None:
+        raise Conflict("This fix was superseded by a newer one.", code="fix_superseded")
+    if fix.status != FixStatus.PROPOSED:
+        raise Conflict(
+            f"An outcome is already recorded for this fix ({fix.get_status_display()}).",
+            code="outcome_recorded",
+        )
+    return fix
+
+
+def _clean(text: str | None) -> str:
+    return (text or "").strip()
+
+
+def validate_outcome(
+    *, outcome: str, failure_reason: str = "", notes: str = "", reason: str = ""
+) -> dict[str, str]:
+    """
+    Check an outcome request before touching the database. Answers the field errors by name
+    (``notes`` for partial, ``reason`` for pending) so forms can show them inline.
+    """
+    errors: dict[str, str] = {}
+    if outcome not in OUTCOMES:
+        errors["outcome"] = f"Choose one of {', '.join(OUTCOMES)}."
+    elif outcome == FixStatus.APPLIED_PARTIAL and not _clean(notes):
+        errors["notes"] = "Say what worked and what still fails."
+    elif outcome == FixStatus.APPLIED_PENDING and not _clean(reason):
+        errors["reason"] = "Say what you are waiting on (a reboot, AD replication, a sync…)."
+    for name, value in (("failure_reason", failure_reason), ("notes", notes), ("reason", reason)):
+        if len(value or "") > TEXT_LIMIT:
+            errors[name] = f"Keep it under {TEXT_LIMIT} characters."
+    return errors
+
+
+@transaction.atomic
+def record_outcome(
+    *,
+    session: AISession,
+    fix: SuggestedFix,
+    outcome: str,
+    actor: User,
+    failure_reason: str = "",
+    notes: str = "",
+    reason: str = "",
+) -> SuggestedFix:
+    """
+    Record the verified outcome. Partial and pending may move to any outcome; success, failed
+    and dismissed are terminal (409). Success and failed stamp verified_at (and applied_at if
+    missing); partial and pending stamp applied_at only. A terminal outcome clears the AI
+    proposal. One conditional UPDATE decides concurrent requests: exactly one terminal wins.
+    """
+    errors = validate_outcome(
+        outcome=outcome, failure_reason=failure_reason, notes=notes, reason=reason
+    )
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise Unprocessable(message, code=f"{field}_invalid", extra={"errors": errors})
+    now = timezone.now()
+    changes: dict[str, Any] = {"status": outcome, "updated_at": now}
+    if outcome != FixStatus.DISMISSED:
+        changes["applied_at"] = Coalesce(F("applied_at"), Value(now))
+    if outcome in (FixStatus.APPLIED_SUCCESS, FixStatus.APPLIED_FAILED):
+        changes["verified_at"] = now
+    if outcome == FixStatus.APPLIED_FAILED:
+        changes["failure_reason"] = _clean(failure_reason or reason)
+    elif outcome == FixStatus.APPLIED_PARTIAL:
+        changes["partial_notes"] = _clean(notes)
+    elif outcome == FixStatus.APPLIED_PENDING:
+        changes["pending_reason"] = _clean(reason)
+    if outcome in TERMINAL_FIX_STATUSES:
+        changes["ai_outcome_proposal"] = None
+    updated = SuggestedFix.objects.filter(
+        pk=fix.pk, superseded_at__isnull=True, status__in=OUTCOME_ALLOWED_FROM
+    ).update(**changes)
+    fix.refresh_from_db()
+    if not updated:
+        if fix.superseded_at is not None:
+            raise Conflict("This fix was superseded by a newer one.", code="fix_superseded")
+        raise Conflict(
+            f"This fix already has a final outcome ({fix.get_status_display()}).",
+            code="outcome_final",
+            extra={"status": fix.status},
+        )
+    session.bump_state_version()
+    record_event(
+        account=session.account,
+        actor=actor,
+        type="fix.outcome",
+        payload={"session_id": session.pk, "fix_id": fix.pk, "outcome": outcome},
+    )
+    return fix
+
+
+@transaction.atomic
+def clear_ai_outcome_proposal(*, session: AISession, fix: SuggestedFix) -> SuggestedFix:
+    """ "Not yet": drop the assistant's proposal for good. Status and state_version stay."""
+    SuggestedFix.objects.filter(pk=fix.pk).update(
+        ai_outcome_proposal=None, updated_at=timezone.now()
+    )
+    fix.refresh_from_db(fields=["ai_outcome_proposal", "updated_at"])
+    return fix
+
+
+# --- inline builder -----------------------------------------------------------------------
+
+
+def validate_parameters(parameters: Any) -> list[dict[str, Any]]:
+    """A parameter schema: a list of objects with a unique identifier ``name``."""
+    if parameters in (None, ""):
+        return []
+    if not isinstance(parameters, list):
+        raise Unprocessable("Parameters must be a list.", code="parameters_invalid")
+    seen: set[str] = set()
+    cleaned: list[dict[str, Any]] = []
+    for item in parameters:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not _PARAM_NAME_RE.match(name) or name in seen:
+            raise Unprocessable(
+                "Each parameter needs a unique name made of letters, digits and underscores.",
+                code="parameters_invalid",
+            )
+        seen.add(name)
+        cleaned.append(
+            {
+                "name": name,
+                "type": str(item.get("type") or "string"),
+                "required": bool(item.get("required", True)),
+                "default": item.get("default"),
+                "sensitive": bool(item.get("sensitive", False)),
+                "description": str(item.get("description") or ""),
+            }
+        )
+    return cleaned
+
+
+@transaction.atomic
+def submit_fix_draft(
+    *, session: AISession, fix: SuggestedFix, script: str, parameters: Any, actor: User
+) -> SuggestedFix:
+    """
+    The inline builder's submit: store the drafted script and its parameters on the fix without
+    stamping applied_at. Empty → 422; a terminal or superseded fix → 409.
+    """
+    body = (script or "").strip()
+    if not body:
+        raise Unprocessable("The script is empty.", code="script_empty")
+    if len(body) > SCRIPT_LIMIT:
+        raise Unprocessable("The script is too long.", code="script_too_long")
+    cleaned = validate_parameters(parameters)
+    now = timezone.now()
+    updated = (
+        SuggestedFix.objects.filter(pk=fix.pk, superseded_at__isnull=True)
+        .exclude(status__in=TERMINAL_FIX_STATUSES)
+        .update(script=body, parameters=cleaned, updated_at=now)
+    )
+    fix.refresh_from_db()
+    if not updated:
+        raise Conflict("This fix is closed; its script can no longer change.", code="fix_closed")
+    session.bump_state_version()
+    record_event(
+        account=session.account,
+        actor=actor,
+        type="fix.draft_submitted",
+        payload={"session_id": session.pk, "fix_id": fix.pk, "parameters": len(cleaned)},
+    )
+    return fix

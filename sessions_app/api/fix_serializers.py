@@ -1,0 +1,91 @@
+"""Request and response shapes of the suggested-fix, preview and post endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from sessions_app.models import FixDecision, SuggestedFix
+from sessions_app.services.fixes import OUTCOMES, SCRIPT_LIMIT, TEXT_LIMIT
+
+
+class SuggestedFixSerializer(serializers.ModelSerializer[SuggestedFix]):
+    is_active = serializers.SerializerMethodField()
+    verifying = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SuggestedFix
+        fields = [
+            "id",
+            "session",
+            "title",
+            "description",
+            "confidence",
+            "script",
+            "parameters",
+            "template_id",
+            "status",
+            "decision",
+            "decided_at",
+            "applied_at",
+            "verified_at",
+            "partial_notes",
+            "failure_reason",
+            "pending_reason",
+            "ai_outcome_proposal",
+            "superseded_at",
+            "created_at",
+            "updated_at",
+            "is_active",
+            "verifying",
+        ]
+        read_only_fields = fields
+
+    def get_is_active(self, fix: SuggestedFix) -> bool:
+        return fix.superseded_at is None
+
+    def get_verifying(self, fix: SuggestedFix) -> bool:
+        """Applied, no outcome yet: the card asks "did it work?"."""
+        return fix.status == "proposed" and fix.applied_at is not None
+
+
+class DecisionSerializer(serializers.Serializer[dict[str, Any]]):
+    decision = serializers.ChoiceField(choices=FixDecision.values)
+    script = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=SCRIPT_LIMIT
+    )
+    parameters = serializers.DictField(required=False, child=serializers.JSONField())
+
+
+class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
+    outcome = serializers.ChoiceField(choices=[str(o) for o in OUTCOMES])
+    failure_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
+    )
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
+    )
+
+
+class DraftSerializer(serializers.Serializer[dict[str, Any]]):
+    script = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, default=""
+    )
+    parameters = serializers.JSONField(required=False, default=None)
+
+
+class PreviewRequestSerializer(serializers.Serializer[dict[str, Any]]):
+    refresh = serializers.BooleanField(required=False, default=False)
+
+
+class PostSerializer(serializers.Serializer[dict[str, Any]]):
+    markdown = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False, default=""
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
+    )

@@ -1,0 +1,181 @@
+"""
+API for the suggested-fix lifecycle, the previews and the resolve / escalate posts. Each view
+parses, fetches the session through ``sessions_app.access`` (foreign → 404, not allowed → 403)
+and calls one service.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
+from flowpilot.errors import NotFound
+from sessions_app.access import get_session
+from sessions_app.api.fix_serializers import (
+    DecisionSerializer,
+    DraftSerializer,
+    OutcomeSerializer,
+    PostSerializer,
+    PreviewRequestSerializer,
+    SuggestedFixSerializer,
+)
+from sessions_app.models import SuggestedFix
+from sessions_app.services import fixes, previews, resolution
+
+WRITE = [IsAuthenticated, IsEngineerOrAdmin]
+
+
+def _user(request: Request) -> User:
+    return cast(User, request.user)
+
+
+def _fix_body(fix: SuggestedFix) -> dict[str, object]:
+    return dict(SuggestedFixSerializer(fix).data)
+
+
+@extend_schema(responses=SuggestedFixSerializer, summary="The active suggested fix, or 404")
+@api_view(["GET"])
+@permission_classes([IsAuthenticated, IsEngineerOrAdminForWrites])
+def active_fix(request: Request, session_id: int) -> Response:
+    session = get_session(_user(request), session_id)
+    fix = fixes.active_fix(session)
+    if fix is None:
+        raise NotFound("This session has no active suggested fix.", code="no_active_fix")
+    return Response(_fix_body(fix))
+
+
+@extend_schema(request=DecisionSerializer, summary="Decide what to do with the fix")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def decide(request: Request, session_id: int, fix_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    fix = fixes.get_fix(session, fix_id)
+    serializer = DecisionSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    result = fixes.decide_fix(
+        session=session,
+        fix=fix,
+        decision=data["decision"],
+        actor=_user(request),
+        script=data.get("script"),
+        values=data.get("parameters"),
+    )
+    return Response({**result.as_dict(), "fix": _fix_body(result.fix)})
+
+
+@extend_schema(request=None, responses=SuggestedFixSerializer, summary="Mark the fix applied")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def apply(request: Request, session_id: int, fix_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    fix = fixes.apply_fix(session=session, fix=fixes.get_fix(session, fix_id), actor=_user(request))
+    return Response(_fix_body(fix))
+
+
+@extend_schema(request=OutcomeSerializer, responses=SuggestedFixSerializer, summary="Outcome")
+@api_view(["PATCH"])
+@permission_classes(WRITE)
+def outcome(request: Request, session_id: int, fix_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    fix = fixes.get_fix(session, fix_id)
+    serializer = OutcomeSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    fix = fixes.record_outcome(
+        session=session,
+        fix=fix,
+        outcome=data["outcome"],
+        actor=_user(request),
+        failure_reason=data["failure_reason"],
+        notes=data["notes"],
+        reason=data["reason"],
+    )
+    return Response(_fix_body(fix))
+
+
+@extend_schema(request=None, responses=SuggestedFixSerializer, summary='"Not yet": drop proposal')
+@api_view(["DELETE"])
+@permission_classes(WRITE)
+def ai_outcome_proposal(request: Request, session_id: int, fix_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    fix = fixes.clear_ai_outcome_proposal(session=session, fix=fixes.get_fix(session, fix_id))
+    return Response(_fix_body(fix))
+
+
+@extend_schema(request=DraftSerializer, responses=SuggestedFixSerializer, summary="Builder submit")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def draft(request: Request, session_id: int, fix_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    fix = fixes.get_fix(session, fix_id)
+    serializer = DraftSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    fix = fixes.submit_fix_draft(
+        session=session,
+        fix=fix,
+        script=serializer.validated_data["script"],
+        parameters=serializer.validated_data["parameters"],
+        actor=_user(request),
+    )
+    return Response(_fix_body(fix))
+
+
+def _preview(request: Request, session_id: int, kind: previews.PreviewKind) -> Response:
+    # Any engineer of the account may read a preview; posting is for whoever works the session.
+    session = get_session(_user(request), session_id)
+    serializer = PreviewRequestSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    preview = previews.get_preview(
+        session=session, kind=kind, refresh=serializer.validated_data["refresh"]
+    )
+    return Response(preview.as_dict())
+
+
+@extend_schema(request=PreviewRequestSerializer, summary="Preview the resolution note")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def resolution_preview(request: Request, session_id: int) -> Response:
+    return _preview(request, session_id, "resolution_note")
+
+
+@extend_schema(request=PreviewRequestSerializer, summary="Preview the escalation package")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def escalation_preview(request: Request, session_id: int) -> Response:
+    return _preview(request, session_id, "escalation_package")
+
+
+@extend_schema(request=PostSerializer, summary="Resolve the session with the note")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def resolution_post(request: Request, session_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    serializer = PostSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    result = resolution.post_resolution_note(
+        session=session, actor=_user(request), markdown=serializer.validated_data["markdown"]
+    )
+    return Response(result.as_dict(), status=status.HTTP_200_OK)
+
+
+@extend_schema(request=PostSerializer, summary="Escalate the session with the package")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def escalation_post(request: Request, session_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    serializer = PostSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    result = resolution.escalate_session(
+        session=session, actor=_user(request), markdown=data["markdown"], reason=data["reason"]
+    )
+    return Response(result.as_dict(), status=status.HTTP_200_OK)

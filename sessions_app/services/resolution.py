@@ -1,0 +1,140 @@
+"""
+Closing a session: post the resolution note (resolve) or the escalation package (escalate).
+
+Both work locally for now: the text is stored and the status flips in one conditional UPDATE,
+so a double submit or two engineers posting at once resolve the session exactly once. The PSA
+write-back and the hand-off service take over through these same functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services.audit import record_event
+from flowpilot.errors import Conflict, Unprocessable
+from sessions_app.models import AISession, SessionStatus
+from sessions_app.services.previews import get_preview
+
+MARKDOWN_LIMIT = 50_000
+REASON_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class PostResult:
+    outcome: str
+    session: AISession
+    markdown: str
+
+    def as_dict(self) -> dict[str, Any]:
+        session = self.session
+        body: dict[str, Any] = {
+            "outcome": self.outcome,
+            "session_id": session.pk,
+            "status": session.status,
+            "markdown": self.markdown,
+            "state_version": session.state_version,
+        }
+        if session.resolved_at:
+            body["resolved_at"] = session.resolved_at.isoformat()
+        if session.escalated_at:
+            body["escalated_at"] = session.escalated_at.isoformat()
+            body["escalation_reason"] = session.escalation_reason
+        return body
+
+
+def _markdown_or_preview(session: AISession, markdown: str | None, kind: Any) -> str:
+    text = (markdown or "").strip()
+    if not text:
+        # Nothing edited: post what the preview says for the current state.
+        text = get_preview(session=session, kind=kind).markdown.strip()
+    if len(text) > MARKDOWN_LIMIT:
+        raise Unprocessable("The text is too long to post.", code="markdown_too_long")
+    return text
+
+
+def _already_closed(session: AISession) -> Conflict:
+    session.refresh_from_db(fields=["status"])
+    if session.status == SessionStatus.RESOLVED:
+        return Conflict("This session is already resolved.", code="already_resolved")
+    return Conflict("This session is already escalated.", code="already_escalated")
+
+
+@transaction.atomic
+def post_resolution_note(
+    *, session: AISession, actor: User, markdown: str | None = None
+) -> PostResult:
+    """Resolve the session with the (possibly edited) note. A resolved session answers 409."""
+    text = _markdown_or_preview(session, markdown, "resolution_note")
+    now = timezone.now()
+    updated = (
+        AISession.objects.filter(pk=session.pk)
+        .exclude(status=SessionStatus.RESOLVED)
+        .update(
+            status=SessionStatus.RESOLVED,
+            resolution_note=text,
+            resolved_at=now,
+            updated_at=now,
+            state_version=F("state_version") + 1,
+        )
+    )
+    if not updated:
+        raise _already_closed(session)
+    session.refresh_from_db()
+    record_event(
+        account=session.account,
+        actor=actor,
+        type="session.resolved",
+        payload={"session_id": session.pk, "via": "local"},
+    )
+    return PostResult(outcome="resolved_local", session=session, markdown=text)
+
+
+@transaction.atomic
+def escalate_session(
+    *, session: AISession, actor: User, markdown: str | None = None, reason: str = ""
+) -> PostResult:
+    """
+    Escalate with the (possibly edited) package: status ``escalated``, the package stored as
+    JSON with its reason and time. Resolved or already escalated sessions answer 409. The
+    hand-off service replaces the body of this function; callers keep calling it.
+    """
+    reason = (reason or "").strip()
+    if len(reason) > REASON_LIMIT:
+        raise Unprocessable("Keep the reason under 2000 characters.", code="reason_invalid")
+    text = _markdown_or_preview(session, markdown, "escalation_package")
+    now = timezone.now()
+    package = {
+        "markdown": text,
+        "reason": reason,
+        "state_version": session.state_version,
+        "created_at": now.isoformat(),
+        "created_by": actor.pk,
+    }
+    updated = (
+        AISession.objects.filter(pk=session.pk)
+        .exclude(status__in=[SessionStatus.RESOLVED, SessionStatus.ESCALATED])
+        .update(
+            status=SessionStatus.ESCALATED,
+            escalation_package=package,
+            escalation_reason=reason,
+            escalated_at=now,
+            updated_at=now,
+            state_version=F("state_version") + 1,
+        )
+    )
+    if not updated:
+        raise _already_closed(session)
+    session.refresh_from_db()
+    record_event(
+        account=session.account,
+        actor=actor,
+        type="session.escalated",
+        payload={"session_id": session.pk, "via": "local", "reason": reason[:200]},
+    )
+    return PostResult(outcome="escalated_local", session=session, markdown=text)

@@ -1,0 +1,472 @@
+"""Suggested-fix lifecycle services: supersession, decisions, apply, outcomes, AI proposals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from accounts.models import AuditEvent, User
+from flowpilot.errors import Conflict, DomainError, NotFound, Unprocessable
+from flowpilot.llm.markers import parse_markers
+from sessions_app.models import AISession, FixStatus, SuggestedFix
+from sessions_app.services import fixes
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = "Restart-Service -Name {{service}} -Force"
+PARAMS: list[dict[str, Any]] = [
+    {"name": "service", "type": "string", "required": True, "default": "Spooler"}
+]
+
+
+def make_session(user: User, problem: str = "Printer queue is stuck") -> AISession:
+    return AISession.objects.create(account=user.account, user=user, problem_summary=problem)
+
+
+def make_fix(
+    session: AISession,
+    *,
+    title: str = "Restart the print spooler",
+    script: str = SCRIPT,
+    confidence: int = 80,
+) -> SuggestedFix:
+    return fixes.propose_fix(
+        session=session,
+        step=None,
+        title=title,
+        description="Clears stuck jobs held by the spooler.",
+        confidence=confidence,
+        script=script,
+        parameters=PARAMS,
+    )
+
+
+def version(session: AISession) -> int:
+    return AISession.objects.values_list("state_version", flat=True).get(pk=session.pk)
+
+
+class TestSupersession:
+    def test_a_new_fix_supersedes_the_active_one(self, engineer: User) -> None:
+        """Proposing again leaves exactly one active fix: the new one; the old is stamped."""
+        session = make_session(engineer)
+        first = make_fix(session)
+        second = make_fix(session, title="Clear the spool folder")
+        first.refresh_from_db()
+        assert first.superseded_at is not None
+        assert fixes.active_fix(session) == second
+        assert SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).count() == 1
+
+    def test_database_refuses_two_active_fixes(self, engineer: User) -> None:
+        """The partial unique constraint holds even when the service is bypassed."""
+        session = make_session(engineer)
+        make_fix(session)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SuggestedFix.objects.create(account=engineer.account, session=session, title="Dup")
+
+    def test_database_refuses_an_unknown_status(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SuggestedFix.objects.filter(pk=fix.pk).update(status="maybe")
+
+    def test_confidence_is_clamped(self, engineer: User) -> None:
+        session = make_session(engineer)
+        assert make_fix(session, confidence=250).confidence == 100
+        assert make_fix(session, confidence=-5).confidence == 0
+
+    def test_get_fix_of_another_session_is_not_found(self, engineer: User) -> None:
+        mine = make_session(engineer)
+        other = make_session(engineer, "Other")
+        fix = make_fix(other)
+        with pytest.raises(NotFound):
+            fixes.get_fix(mine, fix.pk)
+        with pytest.raises(NotFound):
+            fixes.get_fix(mine, "abc")
+
+
+class TestDecisions:
+    def test_one_off_returns_the_ai_draft_rendered(self, engineer: User) -> None:
+        """one_off answers the AI script with its parameter defaults filled in."""
+        session = make_session(engineer)
+        fix = make_fix(session)
+        before = version(session)
+        result = fixes.decide_fix(session=session, fix=fix, decision="one_off", actor=engineer)
+        assert result.script == "Restart-Service -Name Spooler -Force"
+        assert result.template_pending is False
+        fix.refresh_from_db()
+        assert fix.decision == "one_off" and fix.decided_at is not None
+        assert version(session) == before + 1
+        assert AuditEvent.objects.filter(type="fix.decision").count() == 1
+
+    def test_one_off_returns_the_engineers_edit(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        result = fixes.decide_fix(
+            session=session,
+            fix=fix,
+            decision="one_off",
+            actor=engineer,
+            script="Restart-Service {{service}}",
+            values={"service": "Spooler2"},
+        )
+        assert result.script == "Restart-Service Spooler2"
+
+    @pytest.mark.parametrize("decision", ["draft_template", "build_template"])
+    def test_template_decisions_record_the_choice_and_say_pending(
+        self, engineer: User, decision: str
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        result = fixes.decide_fix(session=session, fix=fix, decision=decision, actor=engineer)
+        assert result.template_pending is True
+        assert result.as_dict()["template_pending"] is True
+        assert result.script.startswith("Restart-Service")
+        fix.refresh_from_db()
+        assert fix.decision == decision
+        assert fix.superseded_at is None
+
+    @pytest.mark.parametrize("decision", ["one_off", "draft_template", "build_template"])
+    def test_no_script_and_no_template_is_refused(self, engineer: User, decision: str) -> None:
+        """A non-template fix without a drafted script cannot be used yet: 400."""
+        session = make_session(engineer)
+        fix = make_fix(session, script="")
+        with pytest.raises(DomainError) as exc:
+            fixes.decide_fix(session=session, fix=fix, decision=decision, actor=engineer)
+        assert exc.value.status == 400 and exc.value.code == "no_script"
+        fix.refresh_from_db()
+        assert fix.decision == ""
+
+    def test_template_fix_without_script_is_accepted(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session, script="")
+        SuggestedFix.objects.filter(pk=fix.pk).update(template_id=7)
+        fix.refresh_from_db()
+        result = fixes.decide_fix(session=session, fix=fix, decision="one_off", actor=engineer)
+        assert result.template_pending is True
+
+    def test_dismiss_supersedes_the_fix(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.decide_fix(session=session, fix=fix, decision="dismissed", actor=engineer)
+        fix.refresh_from_db()
+        assert fix.superseded_at is not None
+        assert fix.status == FixStatus.DISMISSED
+        assert fixes.active_fix(session) is None
+        assert fixes.latest_fix(session) == fix
+
+    def test_decision_on_a_superseded_fix_conflicts(self, engineer: User) -> None:
+        session = make_session(engineer)
+        old = make_fix(session)
+        make_fix(session, title="Newer")
+        old.refresh_from_db()
+        for decision in ("dismissed", "one_off"):
+            with pytest.raises(Conflict):
+                fixes.decide_fix(session=session, fix=old, decision=decision, actor=engineer)
+
+    def test_unknown_decision_is_unprocessable(self, engineer: User) -> None:
+        session = make_session(engineer)
+        with pytest.raises(Unprocessable):
+            fixes.decide_fix(
+                session=session, fix=make_fix(session), decision="maybe", actor=engineer
+            )
+
+
+class TestApply:
+    def test_apply_stamps_applied_at_and_keeps_proposed(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        before = version(session)
+        fix = fixes.apply_fix(session=session, fix=fix, actor=engineer)
+        assert fix.applied_at is not None
+        assert fix.status == FixStatus.PROPOSED
+        assert version(session) == before + 1
+
+    def test_apply_is_idempotent(self, engineer: User) -> None:
+        """A second apply keeps the first time and does not bump the version again."""
+        session = make_session(engineer)
+        fix = fixes.apply_fix(session=session, fix=make_fix(session), actor=engineer)
+        first_time = fix.applied_at
+        before = version(session)
+        again = fixes.apply_fix(session=session, fix=fix, actor=engineer)
+        assert again.applied_at == first_time
+        assert version(session) == before
+
+    @pytest.mark.parametrize(
+        "outcome,extra",
+        [
+            ("applied_success", {}),
+            ("applied_failed", {}),
+            ("applied_pending", {"reason": "reboot tonight"}),
+            ("applied_partial", {"notes": "one printer still stuck"}),
+            ("dismissed", {}),
+        ],
+    )
+    def test_apply_after_an_outcome_conflicts(
+        self, engineer: User, outcome: str, extra: dict[str, str]
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.record_outcome(session=session, fix=fix, outcome=outcome, actor=engineer, **extra)
+        with pytest.raises(Conflict):
+            fixes.apply_fix(session=session, fix=fix, actor=engineer)
+
+    def test_apply_on_a_superseded_fix_conflicts(self, engineer: User) -> None:
+        session = make_session(engineer)
+        old = make_fix(session)
+        make_fix(session, title="Newer")
+        with pytest.raises(Conflict):
+            fixes.apply_fix(session=session, fix=old, actor=engineer)
+
+
+EXTRA = {
+    "applied_success": {},
+    "applied_failed": {"failure_reason": "still stuck"},
+    "applied_partial": {"notes": "half the queue cleared"},
+    "applied_pending": {"reason": "waiting for a reboot"},
+    "dismissed": {},
+}
+
+
+class TestOutcomeTransitions:
+    @pytest.mark.parametrize("start", ["proposed", "applied_partial", "applied_pending"])
+    @pytest.mark.parametrize("target", list(EXTRA))
+    def test_open_statuses_move_to_any_outcome(
+        self, engineer: User, start: str, target: str
+    ) -> None:
+        """proposed, partial and pending accept every outcome (the table's open rows)."""
+        session = make_session(engineer)
+        fix = make_fix(session)
+        SuggestedFix.objects.filter(pk=fix.pk).update(status=start)
+        fix.refresh_from_db()
+        before = version(session)
+        fix = fixes.record_outcome(
+            session=session, fix=fix, outcome=target, actor=engineer, **EXTRA[target]
+        )
+        assert fix.status == target
+        assert version(session) == before + 1
+
+    @pytest.mark.parametrize("start", ["applied_success", "applied_failed", "dismissed"])
+    @pytest.mark.parametrize("target", list(EXTRA))
+    def test_terminal_statuses_refuse_every_outcome(
+        self, engineer: User, start: str, target: str
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        SuggestedFix.objects.filter(pk=fix.pk).update(status=start)
+        fix.refresh_from_db()
+        before = version(session)
+        with pytest.raises(Conflict) as exc:
+            fixes.record_outcome(
+                session=session, fix=fix, outcome=target, actor=engineer, **EXTRA[target]
+            )
+        assert exc.value.code == "outcome_final"
+        fix.refresh_from_db()
+        assert fix.status == start
+        assert version(session) == before
+
+    def test_partial_requires_notes(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        with pytest.raises(Unprocessable) as exc:
+            fixes.record_outcome(
+                session=session, fix=fix, outcome="applied_partial", actor=engineer, notes="  "
+            )
+        assert exc.value.status == 422
+        assert "notes" in exc.value.extra["errors"]
+        fix.refresh_from_db()
+        assert fix.status == FixStatus.PROPOSED
+
+    def test_pending_requires_a_reason(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        with pytest.raises(Unprocessable) as exc:
+            fixes.record_outcome(
+                session=session, fix=fix, outcome="applied_pending", actor=engineer
+            )
+        assert "reason" in exc.value.extra["errors"]
+
+    def test_failed_takes_an_optional_reason(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = fixes.record_outcome(
+            session=session,
+            fix=make_fix(session),
+            outcome="applied_failed",
+            actor=engineer,
+            failure_reason="Access denied on the spool folder",
+        )
+        assert fix.failure_reason == "Access denied on the spool folder"
+        other = make_session(engineer)
+        bare = fixes.record_outcome(
+            session=other, fix=make_fix(other), outcome="applied_failed", actor=engineer
+        )
+        assert bare.status == FixStatus.APPLIED_FAILED and bare.failure_reason == ""
+
+    def test_pending_stamps_applied_at_but_not_verified_at(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = fixes.record_outcome(
+            session=session,
+            fix=make_fix(session),
+            outcome="applied_pending",
+            actor=engineer,
+            reason="AD replication",
+        )
+        assert fix.applied_at is not None
+        assert fix.verified_at is None
+        assert fix.pending_reason == "AD replication"
+
+    @pytest.mark.parametrize("outcome", ["applied_success", "applied_failed"])
+    def test_success_and_failed_stamp_verified_and_applied(
+        self, engineer: User, outcome: str
+    ) -> None:
+        session = make_session(engineer)
+        fix = fixes.record_outcome(
+            session=session, fix=make_fix(session), outcome=outcome, actor=engineer
+        )
+        assert fix.verified_at is not None
+        assert fix.applied_at is not None
+
+    def test_success_keeps_an_earlier_applied_at(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = fixes.apply_fix(session=session, fix=make_fix(session), actor=engineer)
+        applied = fix.applied_at
+        fix = fixes.record_outcome(
+            session=session, fix=fix, outcome="applied_success", actor=engineer
+        )
+        assert fix.applied_at == applied
+        assert fix.verified_at is not None and fix.verified_at >= applied
+
+    def test_pending_then_worked(self, engineer: User) -> None:
+        """Waiting to verify, then worked: verified_at appears, applied_at stays."""
+        session = make_session(engineer)
+        fix = fixes.record_outcome(
+            session=session,
+            fix=make_fix(session),
+            outcome="applied_pending",
+            actor=engineer,
+            reason="reboot",
+        )
+        applied = fix.applied_at
+        fix = fixes.record_outcome(
+            session=session, fix=fix, outcome="applied_success", actor=engineer
+        )
+        assert fix.status == FixStatus.APPLIED_SUCCESS
+        assert fix.applied_at == applied
+        assert fix.verified_at is not None
+
+    def test_outcome_on_a_superseded_fix_conflicts(self, engineer: User) -> None:
+        session = make_session(engineer)
+        old = make_fix(session)
+        make_fix(session, title="Newer")
+        with pytest.raises(Conflict) as exc:
+            fixes.record_outcome(
+                session=session, fix=old, outcome="applied_success", actor=engineer
+            )
+        assert exc.value.code == "fix_superseded"
+
+
+class TestAiOutcomeProposal:
+    def _propose(self, session: AISession) -> None:
+        reply = parse_markers(
+            'It should print now.\n[FIX_OUTCOME]{"outcome": "applied_success", '
+            '"reason": "The engineer said the queue is empty."}'
+        )
+        assert reply.outcome is not None
+        fixes.record_ai_outcome_proposal(
+            session=session, outcome=reply.outcome.outcome, reason=reply.outcome.reason
+        )
+
+    def test_fix_outcome_marker_sets_the_proposal(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        self._propose(session)
+        fix.refresh_from_db()
+        assert fix.ai_outcome_proposal is not None
+        assert fix.ai_outcome_proposal["outcome"] == "applied_success"
+        assert fix.status == FixStatus.PROPOSED
+
+    @pytest.mark.parametrize("outcome", ["applied_success", "applied_failed", "dismissed"])
+    def test_terminal_outcome_clears_the_proposal(self, engineer: User, outcome: str) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        self._propose(session)
+        fix = fixes.record_outcome(session=session, fix=fix, outcome=outcome, actor=engineer)
+        assert fix.ai_outcome_proposal is None
+
+    def test_pending_keeps_the_proposal(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        self._propose(session)
+        fix = fixes.record_outcome(
+            session=session, fix=fix, outcome="applied_pending", actor=engineer, reason="sync"
+        )
+        assert fix.ai_outcome_proposal is not None
+
+    def test_not_yet_clears_without_touching_status_or_version(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        self._propose(session)
+        before = version(session)
+        fix = fixes.clear_ai_outcome_proposal(session=session, fix=fix)
+        assert fix.ai_outcome_proposal is None
+        fix.refresh_from_db()
+        assert fix.ai_outcome_proposal is None
+        assert fix.status == FixStatus.PROPOSED
+        assert version(session) == before
+
+    def test_no_proposal_for_a_terminal_fix(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.record_outcome(session=session, fix=fix, outcome="applied_failed", actor=engineer)
+        assert not fixes.record_ai_outcome_proposal(
+            session=session, outcome="applied_success", reason="x"
+        )
+
+
+class TestDraftSubmit:
+    def test_draft_writes_script_and_parameters_without_applying(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session, script="")
+        before = version(session)
+        fix = fixes.submit_fix_draft(
+            session=session,
+            fix=fix,
+            script="Get-Printer -Name {{printer}}",
+            parameters=[{"name": "printer", "sensitive": False}],
+            actor=engineer,
+        )
+        assert fix.script == "Get-Printer -Name {{printer}}"
+        assert fix.parameters[0]["name"] == "printer"
+        assert fix.applied_at is None
+        assert version(session) == before + 1
+
+    def test_empty_draft_is_unprocessable(self, engineer: User) -> None:
+        session = make_session(engineer)
+        with pytest.raises(Unprocessable):
+            fixes.submit_fix_draft(
+                session=session, fix=make_fix(session), script="  ", parameters=[], actor=engineer
+            )
+
+    def test_bad_parameters_are_unprocessable(self, engineer: User) -> None:
+        session = make_session(engineer)
+        with pytest.raises(Unprocessable):
+            fixes.submit_fix_draft(
+                session=session,
+                fix=make_fix(session),
+                script="x",
+                parameters=[{"name": "bad name"}],
+                actor=engineer,
+            )
+
+    @pytest.mark.parametrize("outcome", ["applied_success", "applied_failed", "dismissed"])
+    def test_draft_on_a_terminal_fix_conflicts(self, engineer: User, outcome: str) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.record_outcome(session=session, fix=fix, outcome=outcome, actor=engineer)
+        with pytest.raises(Conflict):
+            fixes.submit_fix_draft(
+                session=session, fix=fix, script="x", parameters=[], actor=engineer
+            )
+        fix.refresh_from_db()
+        assert fix.script == SCRIPT
