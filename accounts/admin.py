@@ -35,7 +35,7 @@ class UserAdmin(TenantScopedAdmin):
     readonly_fields = ("last_login", "date_joined", "password")
     ordering = ("email",)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = ["email", "name", "role", "is_active", "account", "last_login", "date_joined"]
         if _user(request).is_super_admin:
             fields.append("is_super_admin")

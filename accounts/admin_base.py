@@ -53,6 +53,8 @@ class TenantScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         related = db_field.related_model
         if related is Account:
             field.queryset = Account.objects.filter(pk=user.account_id)
-        elif any(f.name == "account" for f in related._meta.get_fields()):
+        elif field.queryset is not None and any(
+            f.name == "account" for f in related._meta.get_fields()
+        ):
             field.queryset = field.queryset.filter(account_id=user.account_id)
         return field

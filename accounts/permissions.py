@@ -60,7 +60,7 @@ class IsEngineerOrAdmin(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and cast(User, user).can_act)
+        return bool(user and user.is_authenticated and user.can_act)
 
 
 class IsEngineerOrAdminForWrites(BasePermission):
@@ -72,7 +72,7 @@ class IsEngineerOrAdminForWrites(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        return request.method in SAFE_METHODS or cast(User, user).can_act
+        return request.method in SAFE_METHODS or user.can_act
 
 
 class IsOwner(BasePermission):
@@ -80,4 +80,4 @@ class IsOwner(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and cast(User, user).is_owner)
+        return bool(user and user.is_authenticated and user.is_owner)

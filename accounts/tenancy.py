@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -23,7 +24,8 @@ def scoped(source: type[M] | QuerySet[M], account: Account) -> QuerySet[M]:
 
 def get_for_account(source: type[M] | QuerySet[M], account: Account, **lookup: Any) -> M:
     """Fetch one object of the account or raise Http404, whoever else owns a row with that id."""
+    qs = scoped(source, account)
     try:
-        return scoped(source, account).get(**lookup)
-    except (scoped(source, account).model.DoesNotExist, ValueError, TypeError) as exc:
+        return qs.get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404("Not found.") from exc

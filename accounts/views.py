@@ -58,7 +58,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        auth_service.record_logout(user=request.user, ip=auth_service.client_ip(request))  # type: ignore[arg-type]
+        auth_service.record_logout(user=request.user, ip=auth_service.client_ip(request))
     logout(request)
     return redirect("login")
 

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 
 
-@shared_task(acks_late=True, name="flowpilot.record_audit_event")
+@shared_task(acks_late=True, name="flowpilot.record_audit_event")  # type: ignore[untyped-decorator]
 def record_audit_event(
     account_id: int,
     type: str,

@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from flowpilot.realtime import user_group
 
 
-class NotificationsConsumer(AsyncWebsocketConsumer):
+class NotificationsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """``/ws/notifications/``: pushes for the signed-in user only; anonymous sockets are refused."""
 
     group: str | None = None
