@@ -1,0 +1,322 @@
+"""The suggested-fix endpoints under /api/v1/ai-sessions/{id}/suggested-fixes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from sessions_app.models import AISession, FixStatus, SuggestedFix
+from sessions_app.services import fixes
+from sessions_app.tests.test_fixes import make_fix, make_session, version
+
+pytestmark = pytest.mark.django_db
+
+ApiFor = Callable[[User], APIClient]
+
+
+def base(session: AISession) -> str:
+    return f"/api/v1/ai-sessions/{session.pk}/suggested-fixes"
+
+
+class TestActive:
+    def test_it_returns_the_active_fix(self, engineer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(engineer).get(f"{base(session)}/active")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["id"] == fix.pk
+        assert body["status"] == "proposed" and body["confidence"] == 80
+        assert body["verifying"] is False
+
+    def test_it_answers_404_without_a_fix(self, engineer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        response = api_client_for(engineer).get(f"{base(session)}/active/")
+        assert response.status_code == 404
+        assert response.json()["code"] == "no_active_fix"
+
+    def test_viewer_reads_it(self, engineer: User, viewer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        make_fix(session)
+        assert api_client_for(viewer).get(f"{base(session)}/active").status_code == 200
+
+    def test_stranger_gets_404(
+        self, engineer: User, stranger: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        make_fix(session)
+        assert api_client_for(stranger).get(f"{base(session)}/active").status_code == 404
+
+    def test_anonymous_is_refused(self, engineer: User) -> None:
+        session = make_session(engineer)
+        assert APIClient().get(f"{base(session)}/active").status_code == 401
+
+
+class TestDecision:
+    def test_one_off_returns_the_script(self, engineer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(engineer).post(
+            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
+        )
+        assert response.status_code == 200
+        assert response.json()["script"] == "Restart-Service -Name Spooler -Force"
+        fix.refresh_from_db()
+        assert fix.decision == "one_off"
+
+    def test_draft_template_says_the_template_is_pending(
+        self, engineer: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(engineer).post(
+            f"{base(session)}/{fix.pk}/decision", {"decision": "draft_template"}, format="json"
+        )
+        body = response.json()
+        assert response.status_code == 200
+        assert body["template_pending"] is True and body["decision"] == "draft_template"
+
+    def test_no_script_is_400(self, engineer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session, script="")
+        response = api_client_for(engineer).post(
+            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "no_script"
+
+    def test_dismiss_then_again_is_409(self, engineer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        client = api_client_for(engineer)
+        url = f"{base(session)}/{fix.pk}/decision"
+        assert client.post(url, {"decision": "dismissed"}, format="json").status_code == 200
+        assert client.get(f"{base(session)}/active").status_code == 404
+        again = client.post(url, {"decision": "dismissed"}, format="json")
+        assert again.status_code == 409
+        assert again.json()["code"] == "fix_superseded"
+
+    def test_unknown_decision_is_a_field_error(
+        self, engineer: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(engineer).post(
+            f"{base(session)}/{fix.pk}/decision", {"decision": "later"}, format="json"
+        )
+        assert response.status_code == 400
+        assert "decision" in response.json()
+
+    def test_viewer_is_403(self, engineer: User, viewer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(viewer).post(
+            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
+        )
+        assert response.status_code == 403
+        assert response.json()["detail"] == "Engineer or admin access required"
+        fix.refresh_from_db()
+        assert fix.decision == ""
+
+    def test_teammate_cannot_act_on_someone_elses_session(
+        self, engineer: User, teammate: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(teammate).post(
+            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
+        )
+        assert response.status_code == 403
+
+    def test_stranger_is_404(self, engineer: User, stranger: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(stranger).post(
+            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
+        )
+        assert response.status_code == 404
+
+    def test_fix_of_another_session_is_404(self, engineer: User, api_client_for: ApiFor) -> None:
+        mine = make_session(engineer)
+        other_fix = make_fix(make_session(engineer, "Other problem"))
+        response = api_client_for(engineer).post(
+            f"{base(mine)}/{other_fix.pk}/decision", {"decision": "one_off"}, format="json"
+        )
+        assert response.status_code == 404
+
+
+class TestApply:
+    def test_apply_is_idempotent_then_409_after_outcome(
+        self, engineer: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        client = api_client_for(engineer)
+        url = f"{base(session)}/{fix.pk}/apply"
+        first = client.post(url)
+        assert first.status_code == 200
+        assert first.json()["verifying"] is True
+        second = client.post(url)
+        assert second.status_code == 200
+        assert second.json()["applied_at"] == first.json()["applied_at"]
+        client.patch(
+            f"{base(session)}/{fix.pk}/outcome", {"outcome": "applied_success"}, format="json"
+        )
+        third = client.post(url)
+        assert third.status_code == 409
+        assert third.json()["code"] == "outcome_recorded"
+
+    def test_viewer_403_and_stranger_404(
+        self, engineer: User, viewer: User, stranger: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        url = f"{base(session)}/{fix.pk}/apply"
+        assert api_client_for(viewer).post(url).status_code == 403
+        assert api_client_for(stranger).post(url).status_code == 404
+        fix.refresh_from_db()
+        assert fix.applied_at is None
+
+
+class TestOutcome:
+    def test_pending_then_success(self, engineer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        client = api_client_for(engineer)
+        url = f"{base(session)}/{fix.pk}/outcome"
+        pending = client.patch(
+            url, {"outcome": "applied_pending", "reason": "AD replication"}, format="json"
+        )
+        assert pending.status_code == 200
+        assert pending.json()["pending_reason"] == "AD replication"
+        assert pending.json()["verified_at"] is None
+        assert pending.json()["applied_at"] is not None
+        done = client.patch(url, {"outcome": "applied_success"}, format="json")
+        assert done.status_code == 200
+        assert done.json()["verified_at"] is not None
+        again = client.patch(url, {"outcome": "applied_failed"}, format="json")
+        assert again.status_code == 409
+        assert again.json()["code"] == "outcome_final"
+
+    @pytest.mark.parametrize(
+        "body,field",
+        [
+            ({"outcome": "applied_partial"}, "notes"),
+            ({"outcome": "applied_partial", "notes": " "}, "notes"),
+            ({"outcome": "applied_pending"}, "reason"),
+        ],
+    )
+    def test_missing_notes_or_reason_is_422(
+        self, engineer: User, api_client_for: ApiFor, body: dict[str, str], field: str
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(engineer).patch(
+            f"{base(session)}/{fix.pk}/outcome", body, format="json"
+        )
+        assert response.status_code == 422
+        assert field in response.json()["errors"]
+        fix.refresh_from_db()
+        assert fix.status == FixStatus.PROPOSED
+
+    def test_unknown_outcome_is_400(self, engineer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(engineer).patch(
+            f"{base(session)}/{fix.pk}/outcome", {"outcome": "great"}, format="json"
+        )
+        assert response.status_code == 400
+
+    def test_viewer_403_and_stranger_404(
+        self, engineer: User, viewer: User, stranger: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        url = f"{base(session)}/{fix.pk}/outcome"
+        body = {"outcome": "applied_success"}
+        assert api_client_for(viewer).patch(url, body, format="json").status_code == 403
+        assert api_client_for(stranger).patch(url, body, format="json").status_code == 404
+        fix.refresh_from_db()
+        assert fix.status == FixStatus.PROPOSED
+
+    def test_admin_may_record_on_an_engineers_session(
+        self, engineer: User, admin_user: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(admin_user).patch(
+            f"{base(session)}/{fix.pk}/outcome", {"outcome": "applied_success"}, format="json"
+        )
+        assert response.status_code == 200
+
+
+class TestAiProposal:
+    def test_delete_clears_it_and_keeps_the_version(
+        self, engineer: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.record_ai_outcome_proposal(session=session, outcome="applied_success", reason="ok")
+        before = version(session)
+        response = api_client_for(engineer).delete(f"{base(session)}/{fix.pk}/ai-outcome-proposal")
+        assert response.status_code == 200
+        assert response.json()["ai_outcome_proposal"] is None
+        fix.refresh_from_db()
+        assert fix.ai_outcome_proposal is None
+        assert version(session) == before
+
+    def test_viewer_403_and_stranger_404(
+        self, engineer: User, viewer: User, stranger: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.record_ai_outcome_proposal(session=session, outcome="applied_success", reason="ok")
+        url = f"{base(session)}/{fix.pk}/ai-outcome-proposal"
+        assert api_client_for(viewer).delete(url).status_code == 403
+        assert api_client_for(stranger).delete(url).status_code == 404
+        fix.refresh_from_db()
+        assert fix.ai_outcome_proposal is not None
+
+
+class TestDraft:
+    def test_draft_submit(self, engineer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session, script="")
+        response = api_client_for(engineer).post(
+            f"{base(session)}/{fix.pk}/draft",
+            {"script": "Get-Printer {{name}}", "parameters": [{"name": "name"}]},
+            format="json",
+        )
+        assert response.status_code == 200
+        fix.refresh_from_db()
+        assert fix.script == "Get-Printer {{name}}"
+        assert fix.applied_at is None
+
+    def test_empty_is_422_terminal_is_409_wrong_session_is_404(
+        self, engineer: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        client = api_client_for(engineer)
+        url = f"{base(session)}/{fix.pk}/draft"
+        assert client.post(url, {"script": ""}, format="json").status_code == 422
+        other = make_session(engineer, "Other")
+        assert (
+            client.post(f"{base(other)}/{fix.pk}/draft", {"script": "x"}, format="json").status_code
+            == 404
+        )
+        fixes.record_outcome(session=session, fix=fix, outcome="applied_failed", actor=engineer)
+        assert client.post(url, {"script": "x"}, format="json").status_code == 409
+
+    def test_viewer_403_and_stranger_404(
+        self, engineer: User, viewer: User, stranger: User, api_client_for: ApiFor
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        url = f"{base(session)}/{fix.pk}/draft"
+        assert api_client_for(viewer).post(url, {"script": "x"}, format="json").status_code == 403
+        assert api_client_for(stranger).post(url, {"script": "x"}, format="json").status_code == 404
+        assert SuggestedFix.objects.get(pk=fix.pk).script != "x"

@@ -1,0 +1,298 @@
+"""Resolution-note and escalation-package previews: bundle, outcome-aware text, cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from flowpilot.llm import LLMTimeout, get_llm_client
+from flowpilot.llm.testing import ScriptedClient
+from sessions_app.models import AISession, Fact, FactSource
+from sessions_app.services import fixes, previews
+from sessions_app.tests.test_fixes import make_fix, make_session
+
+pytestmark = pytest.mark.django_db
+
+ApiFor = Callable[[User], APIClient]
+RESOLUTION_SECTIONS = ["## Problem", "## What we confirmed", "## Root cause", "## Resolution"]
+ESCALATION_SECTIONS = [
+    "## Problem",
+    "## What we've confirmed",
+    "## What we've tried",
+    "## Current hypothesis",
+    "## Suggested next steps",
+]
+
+
+def add_fact(session: AISession, text: str) -> Fact:
+    """Stand-in for the facts service: write the fact and bump the version it promises."""
+    fact = Fact.objects.create(
+        account_id=session.account_id, session=session, text=text, source=FactSource.NOTE
+    )
+    session.bump_state_version()
+    return fact
+
+
+@pytest.fixture
+def llm_spy() -> Iterator[mock.MagicMock]:
+    """The model choke point, mocked with autospec but answering with the real offline client."""
+    with mock.patch(
+        "sessions_app.services.previews.get_llm_client",
+        autospec=True,
+        side_effect=get_llm_client,
+    ) as spy:
+        yield spy
+
+
+def preview(session: AISession, kind: previews.PreviewKind = "resolution_note") -> Any:
+    session.refresh_from_db()
+    return previews.get_preview(session=session, kind=kind)
+
+
+class TestBundle:
+    def test_bundle_has_facts_fix_outcome_and_redacted_runs(self, engineer: User) -> None:
+        session = make_session(engineer)
+        session.psa_ticket_id = "48213"
+        session.save(update_fields=["psa_ticket_id"])
+        add_fact(session, "The spooler service is stopped")
+        gone = add_fact(session, "Deleted fact")
+        Fact.objects.filter(pk=gone.pk).update(deleted_at=session.created_at)
+        fix = make_fix(session)
+        fixes.record_outcome(
+            session=session,
+            fix=fix,
+            outcome="applied_partial",
+            actor=engineer,
+            notes="one printer still stuck",
+        )
+
+        def runs(_: AISession) -> list[dict[str, Any]]:
+            return [
+                {
+                    "template": "Reset user password",
+                    "parameters": {"user": "jdoe", "new_password": "S3cret!", "site": "HQ"},
+                    "schema": [{"name": "site", "sensitive": True}],
+                }
+            ]
+
+        previews.register_script_run_source(runs)
+        try:
+            bundle = previews.build_bundle(session)
+        finally:
+            previews._script_run_sources.remove(runs)
+        assert bundle["problem"] == "Printer queue is stuck"
+        assert bundle["ticket"] == "48213"
+        assert bundle["facts"] == ["The spooler service is stopped"]
+        assert bundle["fix"]["status"] == "applied_partial"
+        assert bundle["fix"]["partial_notes"] == "one printer still stuck"
+        assert bundle["fix"]["applied_at"] is not None
+        params = bundle["script_runs"][0]["parameters"]
+        assert params == {"user": "jdoe", "new_password": "[redacted]", "site": "[redacted]"}
+
+    def test_the_model_gets_the_bundle_on_the_heavy_tier(self, engineer: User) -> None:
+        session = make_session(engineer)
+        add_fact(session, "Queue has 14 stuck jobs")
+        client = ScriptedClient(default="## Problem\n\nx\n")
+        with mock.patch(
+            "sessions_app.services.previews.get_llm_client", autospec=True, return_value=client
+        ):
+            result = preview(session, "escalation_package")
+        assert result.markdown.startswith("## Problem")
+        request = client.requests[0]
+        assert request.purpose == "escalation_package"
+        assert request.tier == "heavy"
+        assert request.context["facts"] == ["Queue has 14 stuck jobs"]
+        assert "Escalation package" in request.system
+
+
+class TestOutcomeAwareText:
+    def test_four_and_five_sections(self, engineer: User) -> None:
+        session = make_session(engineer)
+        note = preview(session).markdown
+        package = preview(session, "escalation_package").markdown
+        assert [line for line in note.splitlines() if line.startswith("## ")] == (
+            RESOLUTION_SECTIONS
+        )
+        assert [line for line in package.splitlines() if line.startswith("## ")] == (
+            ESCALATION_SECTIONS
+        )
+
+    def test_success_reads_as_closure(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.record_outcome(session=session, fix=fix, outcome="applied_success", actor=engineer)
+        note = preview(session).markdown
+        assert "verified it worked" in note
+        assert "The issue is resolved" in note
+
+    def test_after_failed_the_regenerated_note_speaks_of_what_was_tried(
+        self, engineer: User
+    ) -> None:
+        """End to end: a cached 'applied' note is replaced by one saying what was tried and
+        that the problem is still open; never a closure."""
+        session = make_session(engineer)
+        add_fact(session, "The spooler service is stopped")
+        fix = make_fix(session)
+        fixes.apply_fix(session=session, fix=fix, actor=engineer)
+        before = preview(session)
+        assert "pending verification" in before.markdown
+        fixes.record_outcome(
+            session=session,
+            fix=fix,
+            outcome="applied_failed",
+            actor=engineer,
+            failure_reason="Jobs came back after five minutes",
+        )
+        after = preview(session)
+        assert after.from_cache is False
+        assert after.state_version > before.state_version
+        assert "Tried **Restart the print spooler**" in after.markdown
+        assert "did not fix the problem: Jobs came back after five minutes." in after.markdown
+        assert "still open" in after.markdown
+        assert "resolved" not in after.markdown.lower()
+        assert "verified it worked" not in after.markdown
+
+    def test_partial_speaks_of_follow_up(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.record_outcome(
+            session=session,
+            fix=fix,
+            outcome="applied_partial",
+            actor=engineer,
+            notes="Floor 2 printer still stuck",
+        )
+        package = preview(session, "escalation_package").markdown
+        assert "partly helped: Floor 2 printer still stuck." in package
+        assert "resolved" not in preview(session).markdown.lower()
+
+    def test_pending_is_provisional(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.record_outcome(
+            session=session,
+            fix=fix,
+            outcome="applied_pending",
+            actor=engineer,
+            reason="waiting for tonight's reboot",
+        )
+        note = preview(session).markdown
+        assert "pending verification: waiting for tonight's reboot." in note
+        assert "provisional" in note
+
+    def test_a_dismissed_fix_is_still_described(self, engineer: User) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.decide_fix(session=session, fix=fix, decision="dismissed", actor=engineer)
+        note = preview(session).markdown
+        assert "No fix applied yet" in note and "was dismissed" in note
+
+
+class TestCache:
+    def test_cache_hit_makes_no_model_call(self, engineer: User, llm_spy: mock.MagicMock) -> None:
+        session = make_session(engineer)
+        first = preview(session)
+        assert first.from_cache is False
+        assert llm_spy.call_count == 1
+        second = preview(session)
+        assert second.from_cache is True
+        assert second.markdown == first.markdown
+        assert llm_spy.call_count == 1
+
+    def test_fact_write_misses_the_cache(self, engineer: User, llm_spy: mock.MagicMock) -> None:
+        session = make_session(engineer)
+        preview(session)
+        add_fact(session, "The printer is online")
+        result = preview(session)
+        assert result.from_cache is False
+        assert "- The printer is online" in result.markdown
+        assert llm_spy.call_count == 2
+
+    def test_kinds_are_cached_separately(self, engineer: User, llm_spy: mock.MagicMock) -> None:
+        session = make_session(engineer)
+        note = preview(session)
+        package = preview(session, "escalation_package")
+        assert package.from_cache is False and package.markdown != note.markdown
+        assert preview(session).from_cache is True
+        assert preview(session, "escalation_package").from_cache is True
+        assert llm_spy.call_count == 2
+
+    def test_refresh_regenerates(self, engineer: User, llm_spy: mock.MagicMock) -> None:
+        session = make_session(engineer)
+        preview(session)
+        session.refresh_from_db()
+        again = previews.get_preview(session=session, kind="resolution_note", refresh=True)
+        assert again.from_cache is False
+        assert llm_spy.call_count == 2
+
+    def test_ai_proposal_delete_keeps_the_cache(
+        self, engineer: User, llm_spy: mock.MagicMock
+    ) -> None:
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes.record_ai_outcome_proposal(session=session, outcome="applied_success", reason="ok")
+        preview(session)
+        fixes.clear_ai_outcome_proposal(session=session, fix=fix)
+        assert preview(session).from_cache is True
+        assert llm_spy.call_count == 1
+
+    def test_model_failure_is_a_502_and_nothing_is_cached(self, engineer: User) -> None:
+        session = make_session(engineer)
+        client = ScriptedClient([LLMTimeout("slow")], default="## Problem\n")
+        with mock.patch(
+            "sessions_app.services.previews.get_llm_client", autospec=True, return_value=client
+        ):
+            with pytest.raises(previews.UpstreamError) as exc:
+                preview(session)
+            assert exc.value.status == 502
+            assert preview(session).from_cache is False
+
+
+class TestPreviewApi:
+    @pytest.mark.parametrize("path", ["resolution-note", "escalation-package"])
+    def test_preview_then_cached(self, engineer: User, api_client_for: ApiFor, path: str) -> None:
+        session = make_session(engineer)
+        client = api_client_for(engineer)
+        url = f"/api/v1/ai-sessions/{session.pk}/{path}/preview"
+        first = client.post(url, {}, format="json")
+        assert first.status_code == 200
+        body = first.json()
+        assert body["from_cache"] is False
+        assert body["state_version"] == session.state_version
+        assert body["markdown"].startswith("## Problem")
+        second = client.post(url + "/", {}, format="json")
+        assert second.json()["from_cache"] is True
+        assert client.post(url, {"refresh": True}, format="json").json()["from_cache"] is False
+
+    def test_model_failure_is_a_json_502(self, engineer: User, api_client_for: ApiFor) -> None:
+        session = make_session(engineer)
+        client = ScriptedClient(error=LLMTimeout("slow"))
+        with mock.patch(
+            "sessions_app.services.previews.get_llm_client", autospec=True, return_value=client
+        ):
+            response = api_client_for(engineer).post(
+                f"/api/v1/ai-sessions/{session.pk}/resolution-note/preview", {}, format="json"
+            )
+        assert response.status_code == 502
+        assert response.json()["code"] == "llm_unavailable"
+
+    @pytest.mark.parametrize("path", ["resolution-note", "escalation-package"])
+    def test_viewer_403_stranger_404(
+        self,
+        engineer: User,
+        viewer: User,
+        stranger: User,
+        api_client_for: ApiFor,
+        llm_spy: mock.MagicMock,
+        path: str,
+    ) -> None:
+        session = make_session(engineer)
+        url = f"/api/v1/ai-sessions/{session.pk}/{path}/preview"
+        assert api_client_for(viewer).post(url, {}, format="json").status_code == 403
+        assert api_client_for(stranger).post(url, {}, format="json").status_code == 404
+        assert llm_spy.call_count == 0
