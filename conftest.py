@@ -36,11 +36,19 @@ def _fast_hasher(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
+def _clear_cache(settings: Any) -> Iterator[None]:
+    """Forget cached values between tests. On Redis only this run's keys go: FLUSHDB would wipe
+    the other xdist workers' keys (and their channel layers) mid-test."""
     from django.core.cache import cache
 
     yield
-    cache.clear()
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        keys = list(client.scan_iter(f"{settings.REDIS_KEY_PREFIX}:*"))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 def make_user(account: Account, email: str, role: str, name: str = "", **extra: Any) -> User:

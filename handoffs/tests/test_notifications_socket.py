@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import websockets
 from django.test import Client
+from websockets.exceptions import InvalidStatus
 
 from accounts.models import User
 from conftest import PASSWORD
@@ -59,7 +60,7 @@ def test_anonymous_socket_is_refused(live_server_url: str) -> None:
     ws_url = live_server_url.replace("http", "ws") + "/ws/notifications/"
 
     async def scenario() -> None:
-        with pytest.raises(websockets.exceptions.InvalidStatus):
+        with pytest.raises(InvalidStatus):
             async with websockets.connect(
                 ws_url, additional_headers={"Origin": live_server_url}
             ) as ws:
@@ -74,7 +75,7 @@ def test_foreign_origin_is_refused(live_server_url: str, engineer: User) -> None
     cookie = _session_cookie(live_server_url, engineer)
 
     async def scenario() -> None:
-        with pytest.raises(websockets.exceptions.InvalidStatus):
+        with pytest.raises(InvalidStatus):
             async with websockets.connect(
                 ws_url,
                 additional_headers={
