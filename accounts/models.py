@@ -14,6 +14,9 @@ class Account(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     preferences = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Session-expiration policy overrides in minutes; NULL means the Strict default.
+    idle_minutes = models.PositiveIntegerField(null=True, blank=True)
+    absolute_minutes = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -74,6 +77,8 @@ class User(AbstractBaseUser):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set by "sign everyone out": access tokens issued before it are refused.
+    sessions_valid_after = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -153,3 +158,78 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("Audit events are append-only.")
+
+
+# ---- Session-expiration policy: web logins and API refresh tokens --------------------------
+
+
+class RevokeReason(models.TextChoices):
+    ROTATED = "rotated", "Rotated"
+    LOGOUT = "logout", "Signed out"
+    BULK = "bulk", "Signed out by the owner"
+    IDLE = "idle", "Idle expiry"
+    ABSOLUTE = "absolute", "Absolute expiry"
+    REPLACED = "replaced", "Session replaced"
+
+
+class LoginSession(models.Model):
+    """
+    One page login (a Django session) with the policy snapshot it started under. The middleware
+    reads this row on every request to enforce idle and absolute expiry and revocation.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, db_index=True)
+    auth_time = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+    idle_seconds = models.PositiveIntegerField()
+    absolute_seconds = models.PositiveIntegerField()
+    idle_expires_at = models.DateTimeField()
+    absolute_expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=16, choices=RevokeReason.choices, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "revoked_at"]),
+            models.Index(fields=["absolute_expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"web session of user {self.user_id} since {self.auth_time:%Y-%m-%d %H:%M}"
+
+    def expiry_kind(self, now: Any) -> str:
+        """``absolute`` or ``idle`` when the session has run out at ``now`` (boundary included)."""
+        if now >= self.absolute_expires_at:
+            return RevokeReason.ABSOLUTE
+        if now >= self.idle_expires_at:
+            return RevokeReason.IDLE
+        return ""
+
+
+class RefreshToken(models.Model):
+    """
+    One issued API refresh token, by its ``jti``. Consuming it (rotation, logout, bulk sign-out)
+    is a conditional UPDATE of ``revoked_at``, so each token is spent at most once.
+    """
+
+    jti = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    auth_time = models.DateTimeField()
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=16, choices=RevokeReason.choices, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "revoked_at"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"refresh token {self.jti[:8]}… of user {self.user_id}"

@@ -1,9 +1,17 @@
 from django.urls import path
 
-from accounts.api import views
+from accounts.api import security, views
 
 urlpatterns = [
     path("auth/login", views.login_form, name="api-auth-login"),
     path("auth/login/json", views.login_json, name="api-auth-login-json"),
     path("accounts/me/preferences", views.preferences, name="api-preferences"),
+    path("auth/refresh", security.refresh, name="api-auth-refresh"),
+    path("auth/logout", security.logout, name="api-auth-logout"),
+    path("accounts/me/security", security.security, name="api-security"),
+    path(
+        "accounts/me/security/revoke-sessions",
+        security.revoke_sessions,
+        name="api-security-revoke-sessions",
+    ),
 ]

@@ -1,0 +1,31 @@
+"""Periodic accounts jobs (Celery beat)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.contrib.sessions.models import Session
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import LoginSession, RefreshToken
+
+# Rows stay a while after they stop working, so "why was I signed out" can still be answered
+# from them; audit events are kept for good.
+RETENTION = timedelta(days=30)
+
+
+@shared_task(name="accounts.tasks.purge_expired_sessions")  # type: ignore[untyped-decorator]
+def purge_expired_sessions() -> dict[str, int]:
+    """Delete refresh-token and login-session rows long past expiry, and expired Django sessions."""
+    now = timezone.now()
+    cutoff = now - RETENTION
+    tokens, _ = RefreshToken.objects.filter(
+        Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)
+    ).delete()
+    logins, _ = LoginSession.objects.filter(
+        Q(absolute_expires_at__lt=cutoff) | Q(idle_expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)
+    ).delete()
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    return {"refresh_tokens": tokens, "login_sessions": logins, "django_sessions": sessions}
