@@ -254,7 +254,7 @@ LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=9
 ANTHROPIC_API_KEY = secret("ANTHROPIC_API_KEY")
 ANTHROPIC_BASE_URL = env.str("ANTHROPIC_BASE_URL", default="") or None
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="anthropic" if ANTHROPIC_API_KEY else "offline")
-LLM_MODEL_HEAVY = env.str("LLM_MODEL_HEAVY", default="claude-sonnet-4-5")
+LLM_MODEL_HEAVY = env.str("LLM_MODEL_HEAVY", default="claude-sonnet-4-6")
 LLM_MODEL_LIGHT = env.str("LLM_MODEL_LIGHT", default="claude-haiku-4-5")
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)

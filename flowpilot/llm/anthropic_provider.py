@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anthropic
 import httpx2
@@ -26,10 +26,8 @@ from flowpilot.llm.types import (
     Tier,
 )
 
-if TYPE_CHECKING:
-    from anthropic.types import MessageParam
-
 PROVIDER_NAME = "anthropic"
+NO_FACT = "NONE"
 
 
 class AnthropicClient:
@@ -63,6 +61,9 @@ class AnthropicClient:
         text = "".join(block.text for block in message.content if block.type == "text")
         if message.stop_reason == "refusal" and not text:
             raise LLMBadResponse("The model declined to answer.")
+        if request.purpose == "fact_synthesis" and text.strip().upper() == NO_FACT:
+            # The prompt asks for NONE rather than an empty message, which models handle badly.
+            text = ""
         return LLMResult(
             text=text,
             input_tokens=message.usage.input_tokens,
@@ -95,7 +96,7 @@ class AnthropicClient:
         )
 
     def _params(self, request: LLMRequest) -> dict[str, Any]:
-        messages: list[MessageParam] = [
+        messages: list[dict[str, str]] = [
             {"role": message.role, "content": message.content} for message in request.messages
         ]
         if not messages:
@@ -134,7 +135,9 @@ def map_error(exc: BaseException) -> LLMError:
     if isinstance(exc, anthropic.APIStatusError):
         # Mid-stream SSE errors arrive on a 200 response, so the error type decides too.
         if isinstance(exc, anthropic.RateLimitError) or exc.type == "rate_limit_error":
-            return LLMRateLimited("The model provider is rate limiting requests; try again shortly.")
+            return LLMRateLimited(
+                "The model provider is rate limiting requests; try again shortly."
+            )
         if isinstance(exc, anthropic.RequestTimeoutError) or exc.type == "timeout_error":
             return LLMTimeout("The model did not answer in time.")
         if exc.status_code >= 500 or exc.type in ("api_error", "overloaded_error"):

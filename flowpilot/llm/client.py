@@ -61,10 +61,14 @@ def get_llm_client(
         model_heavy=model_heavy or _setting("LLM_MODEL_HEAVY", DEFAULT_MODEL_HEAVY),
         model_light=model_light or _setting("LLM_MODEL_LIGHT", DEFAULT_MODEL_LIGHT),
         timeout=float(
-            timeout if timeout is not None else _setting("LLM_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+            timeout
+            if timeout is not None
+            else _setting("LLM_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
         ),
         max_retries=int(
-            max_retries if max_retries is not None else _setting("LLM_MAX_RETRIES", DEFAULT_MAX_RETRIES)
+            max_retries
+            if max_retries is not None
+            else _setting("LLM_MAX_RETRIES", DEFAULT_MAX_RETRIES)
         ),
     )
 

@@ -256,7 +256,7 @@ def _list(payload: dict[str, Any], key: str) -> list[Any]:
         return []
     if not isinstance(value, list):
         raise _InvalidBlock(f"{key!r} must be a list")
-    return cast(list[Any], value)
+    return value
 
 
 def _parse_tasks(payload: dict[str, Any], errors: list[str]) -> TaskLane:

@@ -93,7 +93,9 @@ class FakeMessagesServer:
             self._queue.extend(replies)
 
     def start(self) -> FakeMessagesServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

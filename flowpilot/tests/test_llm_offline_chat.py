@@ -1,0 +1,381 @@
+"""The offline runbook assistant in chat: matching, lane progression, fixes and outcomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flowpilot.llm import LLMRequest, Message, get_llm_client
+from flowpilot.llm.markers import ParsedReply, parse_markers
+from flowpilot.llm.offline import OfflineClient
+from flowpilot.llm.offline.chat import GENERIC_QUESTIONS, RUN_FIX_ACTION, phrase_found
+from flowpilot.llm.offline.knowledge import PLACEHOLDER_RE, load_runbooks, match_runbook
+
+PHRASINGS = {
+    "outlook-sync": "Outlook keeps asking for her password and emails are not syncing",
+    "vpn": "User can't connect to the SSL VPN from home, FortiClient stuck at 40%",
+    "account-lockout": "Account keeps getting locked out every morning since the password change",
+    "printer-spooler": "Nobody can print to the 2nd floor printer, jobs stuck in the queue",
+    "dns-resolution": "Internal server names not resolving but we can ping them by IP",
+    "disk-full": "C drive is full, Windows shows a low disk space warning",
+    "onedrive-sync": "OneDrive not syncing, red X on files in Documents",
+    "teams-av": "Others can't hear me in Teams meetings and the webcam isn't detected",
+    "mapped-drives": "Mapped network drive S: shows disconnected after logon",
+    "rdp": "Can't RDP to the accounting server, Remote Desktop says it can't connect",
+    "slow-pc": "Laptop is very slow, takes ages to boot and freezes with high CPU",
+    "certificate-errors": "Chrome shows NET::ERR_CERT_DATE_INVALID certificate error on intranet",
+}
+
+
+class Session:
+    """Plays the session layer: keeps messages, facts, the lane and the active fix."""
+
+    def __init__(self, problem: str) -> None:
+        self.client = OfflineClient()
+        self.problem = problem
+        self.messages: list[Message] = []
+        self.facts: list[str] = []
+        self.questions: list[str] = []
+        self.checks: list[str] = []
+        self.active_fix: dict[str, Any] | None = None
+
+    def say(self, text: str) -> ParsedReply:
+        self.messages.append(Message("user", text))
+        context: dict[str, Any] = {
+            "problem": self.problem,
+            "facts": list(self.facts),
+            "open_questions": list(self.questions),
+            "open_checks": list(self.checks),
+            "active_fix": self.active_fix,
+        }
+        result = self.client.complete(
+            LLMRequest(
+                purpose="chat",
+                tier="heavy",
+                system="",
+                messages=list(self.messages),
+                context=context,
+            )
+        )
+        reply = parse_markers(result.text)
+        assert reply.errors == []
+        self.messages.append(Message("assistant", reply.display_text))
+        if reply.tasks is not None:
+            self.questions = [question.text for question in reply.tasks.questions]
+            self.checks = [check.label for check in reply.tasks.checks]
+        self.facts += [promotion.text for promotion in reply.promotions]
+        if reply.fix is not None:
+            self.active_fix = {"title": reply.fix.title, "status": "proposed"}
+        return reply
+
+
+def test_get_llm_client_offline_is_the_runbook_assistant() -> None:
+    """The offline provider is selected explicitly and labelled for the UI."""
+    client = get_llm_client(provider="offline")
+
+    assert client.name == "offline"
+    assert client.label == "Offline runbook assistant"
+
+
+@pytest.mark.parametrize(("runbook_id", "problem"), sorted(PHRASINGS.items()))
+def test_each_runbook_is_matched_by_a_realistic_phrasing(runbook_id: str, problem: str) -> None:
+    """Every runbook is recognised from a typical engineer's problem statement."""
+    match = match_runbook([(problem, 2.0)])
+
+    assert match is not None
+    assert match.runbook.id == runbook_id
+
+
+def test_every_runbook_has_a_matching_test_phrasing() -> None:
+    """The parametrised phrasings cover the whole knowledge base."""
+    assert {runbook.id for runbook in load_runbooks()} == set(PHRASINGS)
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "The coffee machine in the kitchen is making strange noises",
+        "Excel crashes when opening a spreadsheet",
+        "New starter needs an account set up",
+    ],
+)
+def test_unknown_problem_says_so_and_asks_for_specifics(problem: str) -> None:
+    """Below the threshold the assistant admits it, asks for details and shows a generic lane."""
+    reply = Session(problem).say(problem)
+
+    assert "don't recognise" in reply.display_text
+    assert "exact error message" in reply.display_text
+    assert reply.tasks is not None
+    assert [question.text for question in reply.tasks.questions] == list(GENERIC_QUESTIONS)
+    assert reply.fix is None
+    assert reply.promotions == []
+
+
+def test_unknown_problem_is_picked_up_once_details_name_it() -> None:
+    """A vague start becomes a runbook walk when a later message identifies the problem."""
+    session = Session("Something is wrong with her computer")
+    session.say("Something is wrong with her computer")
+
+    reply = session.say("The error says the referenced account is currently locked out")
+
+    assert "Account locked out" in reply.display_text
+    assert reply.tasks is not None
+    assert reply.tasks.questions[0].text.startswith("Is the account actually locked")
+
+
+def test_first_turn_acknowledges_plans_and_lists_the_runbook_lane() -> None:
+    """Turn one: acknowledgement, a plan and every runbook question and check."""
+    runbook = next(runbook for runbook in load_runbooks() if runbook.id == "printer-spooler")
+
+    reply = Session(PHRASINGS["printer-spooler"]).say(PHRASINGS["printer-spooler"])
+
+    assert runbook.title in reply.display_text
+    assert "**Plan**" in reply.display_text
+    assert reply.tasks is not None
+    assert [q.text for q in reply.tasks.questions] == [q.text for q in runbook.questions]
+    assert [(c.label, c.command) for c in reply.tasks.checks] == [
+        (check.label, check.command) for check in runbook.checks
+    ]
+    assert reply.fix is None
+
+
+def _assert_fix_is_consistent(reply: ParsedReply) -> None:
+    assert reply.fix is not None
+    assert reply.fix.script.strip()
+    placeholders = set(PLACEHOLDER_RE.findall(reply.fix.script))
+    assert placeholders
+    assert placeholders == {parameter.name for parameter in reply.fix.parameters}
+    assert 0 <= reply.fix.confidence <= 100
+
+
+def test_outlook_walk_promotes_facts_shrinks_lane_and_suggests_fix() -> None:
+    """Outlook end to end: answers become facts, answered items leave the lane, then a fix."""
+    session = Session(PHRASINGS["outlook-sync"])
+    first = session.say(PHRASINGS["outlook-sync"])
+    assert first.tasks is not None
+    lane_before = [question.text for question in first.tasks.questions]
+
+    reply = session.say(
+        "Only her — OWA works fine in the browser. She changed her password yesterday."
+    )
+
+    assert {(p.text, p.source) for p in reply.promotions} == {
+        ("Only this user is affected; other mailboxes sync normally.", "question"),
+        (
+            "Outlook on the web works for the account, so the mailbox and credentials are fine.",
+            "question",
+        ),
+        ("The user's password changed recently.", "question"),
+    }
+    assert all(promotion.ref in lane_before for promotion in reply.promotions)
+    assert reply.tasks is not None
+    remaining = [question.text for question in reply.tasks.questions]
+    assert remaining == [lane_before[3]]
+    assert [action.label for action in reply.tasks.actions] == [RUN_FIX_ACTION]
+    _assert_fix_is_consistent(reply)
+    assert reply.fix is not None and "Outlook" in reply.fix.title
+
+
+def test_vpn_walk_suggests_fix_then_records_check_output() -> None:
+    """VPN end to end: answers give facts and a fix; later check output adds check facts only."""
+    session = Session(PHRASINGS["vpn"])
+    session.say(PHRASINGS["vpn"])
+
+    second = session.say("Just her, everyone else is fine. It times out before the login page.")
+    assert {promotion.text for promotion in second.promotions} == {
+        "Only this user is affected; other users connect to the VPN normally.",
+        "The client fails before authenticating (it cannot establish the tunnel).",
+    }
+    _assert_fix_is_consistent(second)
+    assert second.fix is not None
+    assert second.fix.title == "Reset the VPN client adapter and service"
+
+    third = session.say("TcpTestSucceeded : True. Adapter status: Disabled")
+
+    assert {(promotion.text, promotion.source) for promotion in third.promotions} == {
+        ("The VPN gateway is reachable on port 443 from the user's network.", "check"),
+        ("The VPN virtual adapter is disabled or in an error state.", "check"),
+    }
+    assert third.fix is None
+    assert third.tasks is not None
+    assert [check.label for check in third.tasks.checks] == ["Check the VPN client service"]
+    assert [action.label for action in third.tasks.actions] == [RUN_FIX_ACTION]
+
+
+def test_printer_walk_suggests_the_spooler_fix_when_asked() -> None:
+    """Printer: an answer without recognisable facts asks again; asking for a fix gets it."""
+    session = Session(PHRASINGS["printer-spooler"])
+    session.say(PHRASINGS["printer-spooler"])
+
+    unclear = session.say("Not sure yet, I'll ask the office manager")
+    assert unclear.promotions == []
+    assert unclear.fix is None
+    assert "couldn't link that" in unclear.display_text
+    assert unclear.tasks is None
+
+    asked = session.say("Jobs are stuck in the queue. What now?")
+
+    assert [promotion.text for promotion in asked.promotions] == [
+        "Print jobs are stuck in the queue."
+    ]
+    _assert_fix_is_consistent(asked)
+    assert asked.fix is not None and "Print Spooler" in asked.fix.title
+
+
+def test_negated_answers_do_not_confirm_facts() -> None:
+    """'not only her' does not promote 'only this user'; the negative answer's own fact is."""
+    session = Session(PHRASINGS["outlook-sync"])
+    session.say(PHRASINGS["outlook-sync"])
+
+    reply = session.say("It's not only her, several users in sales have it")
+
+    texts = [promotion.text for promotion in reply.promotions]
+    assert "Only this user is affected; other mailboxes sync normally." not in texts
+    assert (
+        "Several users are affected, which points to the service or network rather than one client."
+        in texts
+    )
+
+
+def test_facts_already_known_are_not_promoted_again() -> None:
+    """A fact in context['facts'] is never re-promoted."""
+    session = Session(PHRASINGS["outlook-sync"])
+    session.say(PHRASINGS["outlook-sync"])
+    session.facts.append("The user's password changed recently.")
+
+    reply = session.say("She changed her password yesterday")
+
+    assert reply.promotions == []
+
+
+def test_bare_yes_answers_the_only_open_question() -> None:
+    """'Yes' promotes the first fact of the single remaining question."""
+    session = Session(PHRASINGS["outlook-sync"])
+    session.say(PHRASINGS["outlook-sync"])
+    session.say("Only her; OWA works; she changed her password")
+    session.active_fix = None
+
+    reply = session.say("Yes")
+
+    assert [promotion.ref for promotion in reply.promotions] == [
+        'Is Outlook showing "Disconnected", "Trying to connect…" or "Need password" in the '
+        "status bar?"
+    ]
+
+
+def test_fix_is_not_suggested_again_while_one_is_active() -> None:
+    """With an active fix, later answers promote facts but do not suggest a new fix."""
+    session = Session(PHRASINGS["outlook-sync"])
+    session.say(PHRASINGS["outlook-sync"])
+    session.say("Only her, OWA works")
+    assert session.active_fix is not None
+
+    reply = session.say("Status bar says Need password")
+
+    assert reply.fix is None
+    assert [promotion.text for promotion in reply.promotions] == [
+        'Outlook\'s status bar shows "Need password" / "Disconnected".'
+    ]
+
+
+def test_that_worked_with_an_active_fix_proposes_success() -> None:
+    """'That worked' with an active fix emits FIX_OUTCOME applied_success and clears the action."""
+    session = Session(PHRASINGS["printer-spooler"])
+    session.say(PHRASINGS["printer-spooler"])
+    session.say("Jobs are stuck in the queue, test page prints fine from the panel")
+
+    reply = session.say("Ran the script — that worked, everything is printing again")
+
+    assert reply.outcome is not None
+    assert reply.outcome.outcome == "applied_success"
+    assert "that worked" in reply.outcome.reason
+    assert reply.tasks is not None and reply.tasks.actions == []
+    assert reply.fix is None
+
+
+@pytest.mark.parametrize(
+    ("message", "outcome"),
+    [
+        ("Didn't work, still stuck at 40%", "applied_failed"),
+        ("Still failing with the same error", "applied_failed"),
+        ("It's better but two users still can't connect", "applied_partial"),
+    ],
+)
+def test_failure_reports_propose_failed_or_partial(message: str, outcome: str) -> None:
+    """Failure or partial success with an active fix becomes the matching FIX_OUTCOME."""
+    session = Session(PHRASINGS["vpn"])
+    session.say(PHRASINGS["vpn"])
+    session.active_fix = {"title": "Reset the VPN client adapter and service", "status": "proposed"}
+
+    reply = session.say(message)
+
+    assert reply.outcome is not None
+    assert reply.outcome.outcome == outcome
+    assert reply.outcome.reason == message
+
+
+def test_worked_without_an_active_fix_proposes_nothing() -> None:
+    """Success words without an active fix never produce FIX_OUTCOME."""
+    session = Session(PHRASINGS["disk-full"])
+    session.say(PHRASINGS["disk-full"])
+
+    reply = session.say("The check worked, C is full with 0 bytes free")
+
+    assert reply.outcome is None
+
+
+def test_concluded_fix_gets_no_new_outcome_proposal() -> None:
+    """A fix already recorded as worked is not proposed again."""
+    session = Session(PHRASINGS["disk-full"])
+    session.say(PHRASINGS["disk-full"])
+    session.active_fix = {"title": "Clean temp files", "status": "applied_success"}
+
+    reply = session.say("Yes it worked")
+
+    assert reply.outcome is None
+    assert "already recorded as having worked" in reply.display_text
+
+
+def test_stream_yields_small_chunks_that_join_to_the_reply() -> None:
+    """Offline streaming yields word groups and a result with rough token counts."""
+    client = OfflineClient()
+    request = LLMRequest(
+        purpose="chat",
+        tier="heavy",
+        system="sys",
+        messages=[Message("user", PHRASINGS["rdp"])],
+        context={"problem": PHRASINGS["rdp"]},
+    )
+
+    stream = client.stream(request)
+    chunks = list(stream)
+
+    assert len(chunks) > 10
+    assert all(len(chunk.split()) <= 3 for chunk in chunks)
+    assert "".join(chunks) == stream.result.text == client.complete(request).text
+    assert stream.result.output_tokens == (len(stream.result.text) + 3) // 4
+    assert stream.result.provider == "offline"
+
+
+def test_phrase_matching_respects_word_boundaries_and_clauses() -> None:
+    """Phrases match whole words; a negator only counts inside the same clause."""
+    assert phrase_found("no, only her", "only her")
+    assert not phrase_found("not only her", "only her")
+    assert not phrase_found("microsoft teams", "mic")
+    assert phrase_found("the mic is fine", "mic")
+
+
+@pytest.mark.parametrize("runbook_id", sorted(PHRASINGS))
+def test_asking_for_a_fix_gets_each_runbooks_fix(runbook_id: str) -> None:
+    """For every runbook, 'what should I do?' after the intro yields its consistent fix."""
+    session = Session(PHRASINGS[runbook_id])
+    session.say(PHRASINGS[runbook_id])
+
+    reply = session.say("What should I do next?")
+
+    _assert_fix_is_consistent(reply)
+    assert reply.fix is not None
+    runbook = next(runbook for runbook in load_runbooks() if runbook.id == runbook_id)
+    assert reply.fix.title == runbook.fix.title
+    assert "**Likely cause:**" in reply.display_text
