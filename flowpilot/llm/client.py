@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from flowpilot.llm.types import LLMClient
 
 PROVIDERS = ("anthropic", "offline")
-DEFAULT_MODEL_HEAVY = "claude-sonnet-4-5"
+DEFAULT_MODEL_HEAVY = "claude-sonnet-4-6"
 DEFAULT_MODEL_LIGHT = "claude-haiku-4-5"
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_MAX_RETRIES = 2
