@@ -1,0 +1,374 @@
+"""
+Pages and HTMX fragments of the suggested-fix card, its outcome dialogs and the preview popover.
+
+HTMX requests get the fragment they swap (the card, the popover or the whole panel) plus an
+``HX-Trigger`` toast; plain form posts redirect back to the session (or render the standalone
+fix page with the error), so every control works without JavaScript too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.http import AuthedRequest
+from accounts.permissions import engineer_or_admin_required
+from flowpilot.errors import DomainError, Forbidden, NotFound, Unprocessable
+from sessions_app.access import can_work_on, get_session
+from sessions_app.models import AISession, FixStatus, SessionStatus, SuggestedFix
+from sessions_app.services import fixes, previews, resolution
+
+KINDS: dict[str, previews.PreviewKind] = {
+    "resolution": "resolution_note",
+    "escalation": "escalation_package",
+}
+DIALOGS = ("failed", "partial", "pending")
+OUTCOME_FIELDS = ("outcome", "failure_reason", "notes", "reason")
+DECISION_CHOICES = [
+    ("one_off", "Use once"),
+    ("draft_template", "Draft template"),
+    ("build_template", "Build template"),
+    ("dismissed", "Dismiss"),
+]
+OUTCOME_TOASTS = {
+    FixStatus.APPLIED_SUCCESS: ("Marked as worked.", "emerald"),
+    FixStatus.APPLIED_FAILED: ("Recorded: the fix didn't work.", "red"),
+    FixStatus.APPLIED_PARTIAL: ("Recorded: the fix partially worked.", "amber"),
+    FixStatus.APPLIED_PENDING: ("Waiting to verify. The session keeps a reminder.", "cyan"),
+    FixStatus.DISMISSED: ("Fix dismissed.", "neutral"),
+}
+DECISION_TOASTS = {
+    "one_off": ("Script ready: copy it from the card.", "emerald"),
+    "draft_template": ("Saved: a draft template will be offered with the script library.", "cyan"),
+    "build_template": ("Saved: the template builder arrives with the script library.", "cyan"),
+    "dismissed": ("Fix dismissed.", "neutral"),
+}
+
+
+def fix_panel_context(
+    request: Any, session: AISession, fix: SuggestedFix | None, **extra: Any
+) -> dict[str, Any]:
+    """Everything the panel templates read; the session page's include gets the same."""
+    user = getattr(request, "user", None)
+    can_act = bool(user is not None and user.is_authenticated and can_work_on(user, session))
+    closed = session.status in (SessionStatus.RESOLVED,)
+    proposal = fix.ai_outcome_proposal if fix is not None and not fix.is_terminal else None
+    context: dict[str, Any] = {
+        "session": session,
+        "fix": fix,
+        "can_act": can_act and not closed,
+        "can_post": can_act and session.status != SessionStatus.RESOLVED,
+        "can_escalate": can_act
+        and session.status not in (SessionStatus.RESOLVED, SessionStatus.ESCALATED),
+        "fix_state": _fix_state(fix),
+        "proposal": proposal,
+        "proposal_label": _proposal_label(proposal),
+        "closed_note_html": previews.render_markdown(session.resolution_note)
+        if session.status == SessionStatus.RESOLVED and session.resolution_note
+        else "",
+        "decision_choices": DECISION_CHOICES,
+        "preview": None,
+        "rendered_script": "",
+        "page_url": f"/sessions/{session.pk}/fix",
+    }
+    context.update(extra)
+    context["dialogs"] = _dialogs(
+        fix, context.get("open_dialog", ""), context.get("errors", {}), context.get("values", {})
+    )
+    context.setdefault("open_dialog", "")
+    return_url = ""
+    if request is not None and request.method == "GET" and not getattr(request, "htmx", False):
+        return_url = request.get_full_path()
+    context["return_url"] = return_url or session.get_absolute_url()
+    return context
+
+
+def _dialogs(
+    fix: SuggestedFix | None, open_dialog: str, errors: dict[str, str], values: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The three outcome dialogs, with what was typed and the inline error when re-shown."""
+    if fix is None:
+        return []
+    specs = [
+        ("failed", FixStatus.APPLIED_FAILED, "failure_reason", "Didn't work", "What happened?",
+         "The error is back after a minute…", False, "btn-danger", "Record: didn't work",
+         ""),
+        ("partial", FixStatus.APPLIED_PARTIAL, "notes", "Partially worked",
+         "What works now, and what still fails?", "Outlook syncs, but shared calendars don't…",
+         True, "btn-amber", "Save notes", fix.partial_notes),
+        ("pending", FixStatus.APPLIED_PENDING, "reason", "Waiting to verify",
+         "What are you waiting on?", "A reboot tonight, AD replication, a OneDrive sync…",
+         True, "btn-primary", "Wait and remind me", fix.pending_reason),
+    ]  # fmt: skip
+    dialogs = []
+    for name, outcome, field, title, label, placeholder, required, button, submit, current in specs:
+        shown = open_dialog == name
+        dialogs.append(
+            {
+                "name": name,
+                "outcome": outcome,
+                "field": field,
+                "title": title,
+                "label": label,
+                "placeholder": placeholder,
+                "required": required,
+                "button_class": button,
+                "submit": submit,
+                "value": values.get(field, "") if shown and values else current,
+                "error": errors.get(field, "") if shown else "",
+            }
+        )
+    return dialogs
+
+
+def _fix_state(fix: SuggestedFix | None) -> str:
+    """Which banner the card shows: proposed, verifying, partial, pending or a final state."""
+    if fix is None:
+        return "none"
+    if fix.status == FixStatus.PROPOSED:
+        return "verifying" if fix.applied_at else "proposed"
+    return {
+        FixStatus.APPLIED_PARTIAL: "partial",
+        FixStatus.APPLIED_PENDING: "pending",
+        FixStatus.APPLIED_SUCCESS: "success",
+        FixStatus.APPLIED_FAILED: "failed",
+        FixStatus.DISMISSED: "dismissed",
+    }[FixStatus(fix.status)]
+
+
+def _proposal_label(proposal: dict[str, Any] | None) -> str:
+    if not proposal:
+        return ""
+    return {
+        "applied_success": "The assistant thinks this worked — confirm?",
+        "applied_failed": "The assistant thinks this didn't work — confirm?",
+        "applied_partial": "The assistant thinks this only partly worked — confirm?",
+    }.get(str(proposal.get("outcome")), "")
+
+
+def _trigger(response: HttpResponse, message: str, tone: str, *events: str) -> HttpResponse:
+    payload: dict[str, Any] = {"toast": {"message": message, "tone": tone}}
+    for event in events:
+        payload[event] = True
+    response["HX-Trigger"] = json.dumps(payload)
+    return response
+
+
+def _back(request: AuthedRequest, session: AISession) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = session.get_absolute_url()
+    return HttpResponseRedirect(target)
+
+
+def _session_for_write(request: AuthedRequest, session_id: int) -> AISession:
+    try:
+        return get_session(request.user, session_id, for_write=True)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from exc
+
+
+def _fix(session: AISession, fix_id: int) -> SuggestedFix:
+    try:
+        return fixes.get_fix(session, fix_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+
+
+def _card(
+    request: AuthedRequest, session: AISession, fix: SuggestedFix | None, **extra: Any
+) -> HttpResponse:
+    context = fix_panel_context(request, session, fix, **extra)
+    return render(request, "sessions_app/_fix_card.html", context)
+
+
+def _error(
+    request: AuthedRequest,
+    session: AISession,
+    fix: SuggestedFix | None,
+    exc: DomainError,
+    **extra: Any,
+) -> HttpResponse:
+    """Refusals: HTMX gets the card back with the error inline (and a toast); forms get the
+    standalone page with the error and the matching status."""
+    if request.htmx:
+        response = _card(request, session, fix, card_error=exc.detail, **extra)
+        tone = "amber" if exc.status in (409, 422) else "red"
+        return _trigger(response, exc.detail, tone)
+    context = fix_panel_context(request, session, fix, card_error=exc.detail, **extra)
+    return render(request, "sessions_app/fix_page.html", context, status=exc.status)
+
+
+@login_required
+@require_GET
+def fix_page(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The panel on its own page: the no-JavaScript fallback for dialogs and previews."""
+    session = get_session(request.user, session_id)
+    dialog = request.GET.get("dialog", "")
+    context = fix_panel_context(
+        request,
+        session,
+        fixes.active_fix(session),
+        open_dialog=dialog if dialog in DIALOGS else "",
+    )
+    return render(request, "sessions_app/fix_page.html", context)
+
+
+@login_required
+@require_GET
+def fix_card(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session = get_session(request.user, session_id)
+    return _card(request, session, fixes.active_fix(session))
+
+
+@engineer_or_admin_required
+@require_POST
+def decide(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
+    session = _session_for_write(request, session_id)
+    fix = _fix(session, fix_id)
+    try:
+        result = fixes.decide_fix(
+            session=session,
+            fix=fix,
+            decision=request.POST.get("decision", ""),
+            actor=request.user,
+        )
+    except DomainError as exc:
+        return _error(request, session, fixes.active_fix(session), exc)
+    message, tone = DECISION_TOASTS[result.decision]
+    if not request.htmx:
+        return _back(request, session)
+    response = _card(request, session, fixes.active_fix(session), rendered_script=result.script)
+    return _trigger(response, message, tone, "fix-changed")
+
+
+@engineer_or_admin_required
+@require_POST
+def apply(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
+    session = _session_for_write(request, session_id)
+    fix = _fix(session, fix_id)
+    try:
+        fix = fixes.apply_fix(session=session, fix=fix, actor=request.user)
+    except DomainError as exc:
+        return _error(request, session, fixes.active_fix(session), exc)
+    if not request.htmx:
+        return _back(request, session)
+    response = _card(request, session, fix)
+    return _trigger(response, "Applied. Did it work?", "amber", "fix-changed")
+
+
+@engineer_or_admin_required
+@require_POST
+def outcome(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
+    session = _session_for_write(request, session_id)
+    fix = _fix(session, fix_id)
+    values = {name: request.POST.get(name, "") for name in OUTCOME_FIELDS}
+    dialog = request.POST.get("dialog", "")
+    errors = fixes.validate_outcome(**values)
+    if errors:
+        # Field errors stay in the dialog they came from, with what was typed.
+        message = next(iter(errors.values()))
+        return _error(
+            request,
+            session,
+            fix,
+            Unprocessable(message),
+            open_dialog=dialog if dialog in DIALOGS else "",
+            errors=errors,
+            values=values,
+        )
+    try:
+        fix = fixes.record_outcome(session=session, fix=fix, actor=request.user, **values)
+    except DomainError as exc:
+        return _error(request, session, fixes.active_fix(session), exc)
+    message, tone = OUTCOME_TOASTS[FixStatus(fix.status)]
+    if not request.htmx:
+        return _back(request, session)
+    return _trigger(_card(request, session, fix), message, tone, "fix-changed")
+
+
+@engineer_or_admin_required
+@require_POST
+def dismiss_proposal(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
+    """ "Not yet": the assistant's outcome proposal goes away for good."""
+    session = _session_for_write(request, session_id)
+    fix = fixes.clear_ai_outcome_proposal(session=session, fix=_fix(session, fix_id))
+    if not request.htmx:
+        return _back(request, session)
+    return _card(request, session, fix)
+
+
+@engineer_or_admin_required
+@require_POST
+def preview(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
+    if kind not in KINDS:
+        raise Http404("Unknown preview.")
+    session = get_session(request.user, session_id)
+    fix = fixes.active_fix(session)
+    try:
+        result = previews.get_preview(
+            session=session, kind=KINDS[kind], refresh=request.POST.get("refresh") == "1"
+        )
+    except DomainError as exc:
+        if not request.htmx:
+            return _error(request, session, fix, exc)
+        context = fix_panel_context(request, session, fix, preview_error=exc.detail, kind=kind)
+        response = render(request, "sessions_app/_preview_popover.html", context)
+        return _trigger(response, exc.detail, "red")
+    context = fix_panel_context(request, session, fix, preview=result, kind=kind)
+    if request.htmx:
+        return render(request, "sessions_app/_preview_popover.html", context)
+    return render(request, "sessions_app/fix_page.html", context)
+
+
+@engineer_or_admin_required
+@require_POST
+def post(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
+    """Confirm & post: resolve with the note, or escalate with the package."""
+    if kind not in KINDS:
+        raise Http404("Unknown post.")
+    session = _session_for_write(request, session_id)
+    markdown = request.POST.get("markdown", "")
+    try:
+        if kind == "resolution":
+            result = resolution.post_resolution_note(
+                session=session, actor=request.user, markdown=markdown
+            )
+            message = "Session resolved. The note is saved."
+        else:
+            result = resolution.escalate_session(
+                session=session,
+                actor=request.user,
+                markdown=markdown,
+                reason=request.POST.get("reason", ""),
+            )
+            message = "Session escalated with the package."
+    except DomainError as exc:
+        session.refresh_from_db()
+        if not request.htmx:
+            return _error(request, session, fixes.active_fix(session), exc)
+        context = fix_panel_context(request, session, fixes.active_fix(session))
+        response = render(request, "sessions_app/_fix_panel_body.html", context)
+        return _trigger(response, exc.detail, "amber")
+    if not request.htmx:
+        return _back(request, session)
+    context = fix_panel_context(request, result.session, fixes.active_fix(result.session))
+    response = render(request, "sessions_app/_fix_panel_body.html", context)
+    return _trigger(response, message, "emerald", "fix-changed", "session-status-changed")
+
+
+def render_fix_panel(request: Any, session: AISession, fix: SuggestedFix | None) -> str:
+    """The panel as HTML, for the session page's include and for pushes."""
+    return render_to_string(
+        "sessions_app/_fix_panel_body.html",
+        fix_panel_context(request, session, fix),
+        request=request,
+    )
