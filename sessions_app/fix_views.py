@@ -273,18 +273,15 @@ def outcome(request: AuthedRequest, session_id: int, fix_id: int) -> HttpRespons
     values = {name: request.POST.get(name, "") for name in OUTCOME_FIELDS}
     dialog = request.POST.get("dialog", "")
     errors = fixes.validate_outcome(**values)
-    if errors:
+    if errors and dialog in DIALOGS:
         # Field errors stay in the dialog they came from, with what was typed.
-        message = next(iter(errors.values()))
-        return _error(
-            request,
-            session,
-            fix,
-            Unprocessable(message),
-            open_dialog=dialog if dialog in DIALOGS else "",
-            errors=errors,
-            values=values,
-        )
+        context = {"open_dialog": dialog, "errors": errors, "values": values}
+        if request.htmx:
+            return _card(request, session, fix, **context)
+        page = fix_panel_context(request, session, fix, **context)
+        return render(request, "sessions_app/fix_page.html", page, status=422)
+    if errors:
+        return _error(request, session, fix, Unprocessable(next(iter(errors.values()))))
     try:
         fix = fixes.record_outcome(session=session, fix=fix, actor=request.user, **values)
     except DomainError as exc:
