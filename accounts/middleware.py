@@ -30,7 +30,7 @@ from accounts.services import web_sessions
 from accounts.services.auth import client_ip
 
 BACKGROUND_HEADER = "X-FlowPilot-Background"
-BACKGROUND_PATHS = frozenset({"/account/session-status"})
+BACKGROUND_PATHS = frozenset({"/account/session-status", "/account/session-status/dismiss"})
 EXPIRED_URL = "/login?reason=session_expired"
 LOGIN_URL = "/login"
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_security
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -8,4 +8,21 @@ urlpatterns = [
     path("logout", views.logout_view, name="logout"),
     path("account", views.account_settings, name="account-settings"),
     path("account/audit", views.audit_log, name="account-audit"),
+    path("account/security", views_security.security_settings, name="account-security"),
+    path(
+        "account/security/revoke-sessions",
+        views_security.revoke_sessions,
+        name="account-security-revoke",
+    ),
+    path("account/session-status", views_security.session_status, name="account-session-status"),
+    path(
+        "account/session-status/extend",
+        views_security.extend_session,
+        name="account-session-extend",
+    ),
+    path(
+        "account/session-status/dismiss",
+        views_security.dismiss_warning,
+        name="account-session-dismiss",
+    ),
 ]

@@ -7,10 +7,11 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.session_guard import SessionGuardMixin
 from flowpilot.realtime import user_group
 
 
-class NotificationsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
+class NotificationsConsumer(SessionGuardMixin, AsyncWebsocketConsumer):  # type: ignore[misc]
     """``/ws/notifications/``: pushes for the signed-in user only; anonymous sockets are refused."""
 
     group: str | None = None
@@ -20,11 +21,17 @@ class NotificationsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=4401)
             return
+        # A revoked or expired page login must not keep (or open) a live channel.
+        if not await self.session_is_live():
+            await self.close(code=4401)
+            return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.start_session_guard()
 
     async def disconnect(self, code: int) -> None:
+        await self.stop_session_guard()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
