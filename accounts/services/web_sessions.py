@@ -6,6 +6,7 @@ activity and the policy snapshot taken at login.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,13 @@ DISMISSED_MARKER = "_fp_expiry_dismissed"
 # request and one UPDATE per minute. Idle expiry is therefore exact to within a minute.
 ACTIVITY_WRITE_INTERVAL = timedelta(seconds=60)
 WARNING_SECONDS = 300
+
+
+def _valid_ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
 
 
 def start_web_session(
@@ -43,7 +51,7 @@ def start_web_session(
         absolute_seconds=absolute * 60,
         idle_expires_at=now + timedelta(minutes=idle),
         absolute_expires_at=now + timedelta(minutes=absolute),
-        ip_address=ip,
+        ip_address=_valid_ip(ip),
         user_agent=user_agent[:200],
     )
     session[SESSION_MARKER] = login_session.pk
@@ -101,7 +109,7 @@ def expire_web_session(*, login_session: LoginSession, kind: str, ip: str | None
         actor=login_session.user,
         type="auth.session_expired",
         payload={"kind": kind, "channel": "web"},
-        ip_address=ip,
+        ip_address=_valid_ip(ip),
     )
     return True
 
