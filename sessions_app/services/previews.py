@@ -18,6 +18,7 @@ from typing import Any, Literal
 import markdown as markdown_lib
 import nh3
 from django.core.cache import cache
+from django.db import connection
 from django.utils.safestring import SafeString, mark_safe
 
 from flowpilot.errors import UpstreamError
@@ -143,6 +144,29 @@ def get_preview(*, session: AISession, kind: PreviewKind, refresh: bool = False)
     if current.first() == version:
         cache.set(key, text, CACHE_SECONDS)
     return Preview(kind=kind, markdown=text, from_cache=False, state_version=version)
+
+
+def cached_preview(*, account_id: int, session_id: int, kind: PreviewKind) -> Preview | None:
+    """
+    The hot path of an unchanged session: one narrow query for the version (scoped to the
+    account, so a foreign session is never answered) and one cache read. None sends the caller
+    down the full path (``get_session`` then ``get_preview``), which also answers the 404s.
+    """
+    # Plain SQL: this runs on every preview refresh and the ORM's query building costs about
+    # as much as the query itself.
+    table = connection.ops.quote_name(AISession._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT state_version FROM {table} WHERE id = %s AND account_id = %s",  # noqa: S608
+            [session_id, account_id],
+        )
+        versions = [row[0] for row in cursor.fetchall()]
+    if not versions:
+        return None
+    cached = cache.get(cache_key(kind, session_id, versions[0]))
+    if not isinstance(cached, str):
+        return None
+    return Preview(kind=kind, markdown=cached, from_cache=True, state_version=versions[0])
 
 
 def generate(*, kind: PreviewKind, bundle: dict[str, Any]) -> str:

@@ -269,6 +269,26 @@ class TestPreviewApi:
         assert second.json()["from_cache"] is True
         assert client.post(url, {"refresh": True}, format="json").json()["from_cache"] is False
 
+    def test_a_cached_preview_never_answers_another_account(
+        self, engineer: User, stranger: User, api_client_for: ApiFor
+    ) -> None:
+        """The fast cached path is scoped by account: a stranger still gets 404."""
+        session = make_session(engineer)
+        url = f"/api/v1/ai-sessions/{session.pk}/resolution-note/preview"
+        assert api_client_for(engineer).post(url, {}, format="json").status_code == 200
+        assert previews.cached_preview(
+            account_id=engineer.account_id, session_id=session.pk, kind="resolution_note"
+        )
+        assert (
+            previews.cached_preview(
+                account_id=stranger.account_id, session_id=session.pk, kind="resolution_note"
+            )
+            is None
+        )
+        response = api_client_for(stranger).post(url, {}, format="json")
+        assert response.status_code == 404
+        assert "markdown" not in response.json()
+
     def test_model_failure_is_a_json_502(self, engineer: User, api_client_for: ApiFor) -> None:
         session = make_session(engineer)
         client = ScriptedClient(error=LLMTimeout("slow"))
