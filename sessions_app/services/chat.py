@@ -1,0 +1,453 @@
+"""
+One chat turn: save the engineer's step, ask the assistant, parse its markers and apply them.
+
+``send_message`` is the blocking turn the API uses; pages stream the same turn through
+``stream_reply``. Either way the engineer's step is committed before the model is called, so a
+provider failure loses nothing: the step stays, the caller shows an error, and a retry
+(``retry_reply`` or re-opening the stream) answers that same step without duplicating it.
+
+Marker effects: ``[TASKS]`` merges the task lane (stable item uids), ``[PROMOTE]`` adds facts
+(one state_version bump for the turn), ``[SUGGEST_FIX]`` and ``[FIX_OUTCOME]`` go to the fixes
+service. A malformed block is logged on the step and ignored; plain chat does not move the
+state_version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from flowpilot.errors import Conflict, DomainError, NotFound, Unprocessable, UpstreamError
+from flowpilot.llm import (
+    LLMClient,
+    LLMError,
+    LLMRequest,
+    LLMResult,
+    LLMTimeout,
+    Message,
+    prompt_for,
+)
+from flowpilot.llm.markers import ParsedReply, Promotion, parse_markers, visible_prefix
+from sessions_app.models import (
+    AISession,
+    AISessionStep,
+    Fact,
+    FactSource,
+    StepRole,
+    SuggestedFix,
+    TaskItem,
+    TaskKind,
+    TaskStatus,
+)
+from sessions_app.services import assistant, fixes
+from sessions_app.services.lane import LaneMerge, item_key, merge_lane
+
+logger = logging.getLogger(__name__)
+
+# Documented limit of one engineer message (API field error, page form error).
+MESSAGE_LIMIT = 8000
+# Bounded context: the model sees the problem, the facts, the open lane and these last steps.
+HISTORY_STEPS = 30
+CHAT_MAX_TOKENS = 1500
+EMPTY_REPLY = "The assistant sent an empty reply. Try again, or rephrase your message."
+
+
+class ChatFailed(UpstreamError):
+    """The assistant did not answer; the engineer's step is saved and can be retried."""
+
+    code = "llm_error"
+
+
+@dataclass
+class TurnResult:
+    user_step: AISessionStep
+    assistant_step: AISessionStep
+    facts: list[Fact] = field(default_factory=list)
+    fix: SuggestedFix | None = None
+    outcome_proposed: bool = False
+    lane: LaneMerge | None = None
+    errors: list[str] = field(default_factory=list)
+    duplicate: bool = False
+
+    @property
+    def facts_changed(self) -> bool:
+        return bool(self.facts)
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    kind: Literal["token", "done", "error"]
+    text: str = ""
+    turn: TurnResult | None = None
+    error: DomainError | None = None
+
+
+# --- validation and steps -------------------------------------------------------------------
+
+
+def clean_message(content: str) -> str:
+    """Strip and check one message: empty or over the limit → 422 naming the field."""
+    text = (content or "").strip()
+    if not text:
+        raise Unprocessable("Type a message first.", code="message_empty")
+    if len(text) > MESSAGE_LIMIT:
+        raise Unprocessable(
+            f"Messages are limited to {MESSAGE_LIMIT:,} characters ({len(text):,} given); "
+            "paste long output in parts.",
+            code="message_too_long",
+        )
+    return text
+
+
+@transaction.atomic
+def add_user_step(*, session: AISession, user: User, content: str) -> AISessionStep:
+    text = clean_message(content)
+    now = timezone.now()
+    step = AISessionStep.objects.create(
+        account_id=session.account_id,
+        session=session,
+        author=user,
+        role=StepRole.USER,
+        content=text,
+        raw_content=text,
+        created_at=now,
+    )
+    AISession.objects.filter(pk=session.pk).update(updated_at=now)
+    return step
+
+
+def get_user_step(session: AISession, step_id: int | str) -> AISessionStep:
+    try:
+        return AISessionStep.objects.get(session=session, pk=step_id, role=StepRole.USER)
+    except (AISessionStep.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such message in this session.", code="step_not_found") from exc
+
+
+def reply_to(session: AISession, user_step: AISessionStep) -> AISessionStep | None:
+    """The assistant step answering ``user_step`` (the first one after it), if any."""
+    return (
+        AISessionStep.objects.filter(session=session, role=StepRole.ASSISTANT, pk__gt=user_step.pk)
+        .order_by("pk")
+        .first()
+    )
+
+
+def pending_user_step(session: AISession) -> AISessionStep | None:
+    """The newest step when it is the engineer's: its reply failed or is still streaming."""
+    last = AISessionStep.objects.filter(session=session).order_by("-pk").first()
+    return last if last is not None and last.role == StepRole.USER else None
+
+
+# --- the request ----------------------------------------------------------------------------
+
+
+def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMRequest:
+    """The prompt for answering ``user_step``: problem, facts, open lane, fix and recent steps."""
+    recent = list(
+        AISessionStep.objects.filter(session=session, pk__lte=user_step.pk)
+        .order_by("-pk")
+        .values_list("role", "content")[:HISTORY_STEPS]
+    )
+    recent.reverse()
+    messages: list[Message] = []
+    for role, content in recent:
+        if not messages and role != StepRole.USER:
+            continue  # the conversation a model sees starts with the engineer
+        if messages and messages[-1].role == role:
+            # A retried or failed turn leaves two engineer steps in a row: send them as one.
+            messages[-1] = Message(role=role, content=f"{messages[-1].content}\n\n{content}")
+        else:
+            messages.append(
+                Message(role="user" if role == StepRole.USER else "assistant", content=content)
+            )
+    facts = list(
+        Fact.objects.filter(session=session, deleted_at__isnull=True)
+        .order_by("created_at", "id")
+        .values_list("text", flat=True)
+    )
+    open_items = list(
+        TaskItem.objects.filter(session=session, removed_at__isnull=True, status=TaskStatus.OPEN)
+        .order_by("position", "id")
+        .values_list("kind", "text")
+    )
+    answered = list(
+        TaskItem.objects.filter(session=session, status=TaskStatus.DONE)
+        .exclude(answer="")
+        .order_by("position", "id")
+        .values("text", "answer")[:20]
+    )
+    fix = fixes.active_fix(session)
+    active_fix: dict[str, Any] | None = None
+    if fix is not None:
+        active_fix = {"title": fix.title, "status": fix.status}
+        if fix.applied_at:
+            active_fix["applied_at"] = fix.applied_at.isoformat()
+    context: dict[str, Any] = {
+        "problem": session.problem_summary,
+        "ticket": session.psa_ticket_id or None,
+        "facts": facts,
+        "open_questions": [text for kind, text in open_items if kind == TaskKind.QUESTION],
+        "open_checks": [text for kind, text in open_items if kind == TaskKind.CHECK],
+        "answered_items": answered,
+        "active_fix": active_fix,
+    }
+    return LLMRequest(
+        purpose="chat",
+        tier="heavy",
+        system=prompt_for("chat"),
+        messages=messages,
+        max_tokens=CHAT_MAX_TOKENS,
+        context=context,
+    )
+
+
+# --- applying a reply -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMResult) -> TurnResult:
+    """
+    Save the assistant step and apply its markers. The session row is locked so two racing
+    replies to one step (a double retry) store one answer; the loser gets the winner's step.
+    """
+    AISession.objects.select_for_update().filter(pk=session.pk).values_list("pk").first()
+    existing = reply_to(session, user_step)
+    if existing is not None:
+        return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
+    parsed = parse_markers(result.text)
+    errors = list(parsed.errors)
+    now = timezone.now()
+    step = AISessionStep.objects.create(
+        account_id=session.account_id,
+        session=session,
+        role=StepRole.ASSISTANT,
+        content=parsed.display_text or EMPTY_REPLY,
+        raw_content=result.text,
+        provider=result.provider[:32],
+        model=result.model[:64],
+        input_tokens=max(0, result.input_tokens),
+        output_tokens=max(0, result.output_tokens),
+        marker_errors=errors,
+        created_at=now,
+    )
+    turn = TurnResult(user_step=user_step, assistant_step=step, errors=errors)
+    if parsed.tasks is not None:
+        turn.lane = merge_lane(session=session, step=step, lane=parsed.tasks)
+    turn.facts = _record_promotions(session=session, promotions=parsed.promotions)
+    if turn.facts:
+        session.bump_state_version()
+    else:
+        AISession.objects.filter(pk=session.pk).update(updated_at=now)
+    _apply_fix_markers(session=session, step=step, parsed=parsed, turn=turn)
+    if turn.errors != errors:
+        AISessionStep.objects.filter(pk=step.pk).update(marker_errors=turn.errors)
+        step.marker_errors = turn.errors
+    if turn.errors:
+        logger.warning(
+            "Session %s step %s: marker problems ignored: %s", session.pk, step.pk, turn.errors
+        )
+    return turn
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _record_promotions(*, session: AISession, promotions: list[Promotion]) -> list[Fact]:
+    if not promotions:
+        return []
+    known = {
+        _normal(text)
+        for text in Fact.objects.filter(session=session, deleted_at__isnull=True).values_list(
+            "text", flat=True
+        )
+    }
+    items = {
+        item_key(item.kind, item.text): item
+        for item in TaskItem.objects.filter(session=session).order_by("-id")
+    }
+    created: list[Fact] = []
+    for promotion in promotions:
+        key = _normal(promotion.text)
+        if not key or key in known:
+            continue
+        known.add(key)
+        item = None
+        if promotion.source in ("question", "check") and promotion.ref:
+            item = items.get(item_key(promotion.source, promotion.ref))
+        source = {
+            "question": FactSource.QUESTION,
+            "check": FactSource.CHECK,
+        }.get(promotion.source, FactSource.AI)
+        if item is None:
+            # A fact without its lane item has nothing to edit through: keep it editable.
+            source = FactSource.AI
+        created.append(
+            Fact(
+                account_id=session.account_id,
+                session=session,
+                text=promotion.text[:1000],
+                source=source,
+                task_item=item,
+            )
+        )
+    Fact.objects.bulk_create(created)
+    confirmed = [fact.task_item_id for fact in created if fact.task_item_id]
+    if confirmed:
+        TaskItem.objects.filter(pk__in=confirmed, status=TaskStatus.OPEN).update(
+            status=TaskStatus.DONE, updated_at=timezone.now()
+        )
+    return created
+
+
+def _apply_fix_markers(
+    *, session: AISession, step: AISessionStep, parsed: ParsedReply, turn: TurnResult
+) -> None:
+    if parsed.fix is not None:
+        proposal = parsed.fix
+        try:
+            with transaction.atomic():
+                turn.fix = fixes.propose_fix(
+                    session=session,
+                    step=step,
+                    title=proposal.title,
+                    description=proposal.description,
+                    confidence=proposal.confidence,
+                    script=proposal.script,
+                    parameters=[parameter.as_dict() for parameter in proposal.parameters],
+                )
+        except DomainError as exc:
+            turn.errors.append(f"[SUGGEST_FIX] not stored: {exc.detail}")
+    if parsed.outcome is not None:
+        try:
+            with transaction.atomic():
+                turn.outcome_proposed = fixes.record_ai_outcome_proposal(
+                    session=session, outcome=parsed.outcome.outcome, reason=parsed.outcome.reason
+                )
+        except DomainError as exc:
+            turn.errors.append(f"[FIX_OUTCOME] not stored: {exc.detail}")
+        if not turn.outcome_proposed:
+            turn.errors.append("[FIX_OUTCOME] ignored: no open suggested fix")
+
+
+# --- blocking turns (API, no-JS form) -------------------------------------------------------
+
+
+def _failure(exc: LLMError, user_step: AISessionStep) -> ChatFailed:
+    timed_out = isinstance(exc, LLMTimeout)
+    detail = (
+        "The assistant took too long to answer. Your message is saved: retry when ready."
+        if timed_out
+        else "The assistant could not answer just now. Your message is saved: retry when ready."
+    )
+    return ChatFailed(
+        detail,
+        code="llm_timeout" if timed_out else "llm_error",
+        extra={"user_step_id": user_step.pk, "retry": True},
+    )
+
+
+def run_reply(
+    *, session: AISession, user_step: AISessionStep, client: LLMClient | None = None
+) -> TurnResult:
+    """Answer ``user_step`` (idempotent: an answered step returns its existing reply)."""
+    existing = reply_to(session, user_step)
+    if existing is not None:
+        return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
+    request = build_chat_request(session, user_step)
+    try:
+        result = (client or assistant.llm_client()).complete(request)
+    except LLMError as exc:
+        logger.warning("Chat turn failed for session %s: %s", session.pk, exc)
+        raise _failure(exc, user_step) from exc
+    return record_reply(session=session, user_step=user_step, result=result)
+
+
+def send_message(
+    *, session: AISession, user: User, content: str, client: LLMClient | None = None
+) -> TurnResult:
+    step = add_user_step(session=session, user=user, content=content)
+    return run_reply(session=session, user_step=step, client=client)
+
+
+def retry_reply(*, session: AISession, client: LLMClient | None = None) -> TurnResult:
+    step = pending_user_step(session)
+    if step is None:
+        raise Conflict(
+            "Nothing to retry: the last message already has its reply.", code="nothing_to_retry"
+        )
+    return run_reply(session=session, user_step=step, client=client)
+
+
+# --- streaming turns (pages) ----------------------------------------------------------------
+
+
+async def stream_reply(
+    *, session: AISession, user_step: AISessionStep, client: LLMClient | None = None
+) -> AsyncIterator[StreamEvent]:
+    """
+    Stream the reply to ``user_step``: ``token`` events carry newly visible text (markers are
+    never shown while streaming), then one ``done`` with the stored turn or one ``error``.
+    The provider runs in its own thread; database work runs through ``sync_to_async``.
+    """
+    existing = await sync_to_async(reply_to)(session, user_step)
+    if existing is not None:
+        yield StreamEvent("done", turn=TurnResult(user_step, existing, duplicate=True))
+        return
+    request = await sync_to_async(build_chat_request)(session, user_step)
+    llm = client or await sync_to_async(assistant.llm_client)()
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    stop = threading.Event()
+
+    def put(kind: str, value: Any) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+
+    def produce() -> None:
+        try:
+            with llm.stream(request) as stream:
+                for delta in stream:
+                    if stop.is_set():
+                        return
+                    put("delta", delta)
+                put("result", stream.result)
+        except LLMError as exc:
+            put("error", exc)
+        except Exception as exc:  # a provider bug must still end in a visible, retryable error
+            logger.exception("Chat stream crashed for session %s", session.pk)
+            put("error", LLMError(str(exc)))
+
+    threading.Thread(target=produce, name=f"chat-stream-{session.pk}", daemon=True).start()
+    text = ""
+    shown = 0
+    try:
+        while True:
+            kind, value = await queue.get()
+            if kind == "delta":
+                text += value
+                visible = visible_prefix(text)
+                if len(visible) > shown:
+                    yield StreamEvent("token", text=visible[shown:])
+                    shown = len(visible)
+            elif kind == "result":
+                turn = await sync_to_async(record_reply)(
+                    session=session, user_step=user_step, result=value
+                )
+                yield StreamEvent("done", turn=turn)
+                return
+            else:
+                logger.warning("Chat stream failed for session %s: %s", session.pk, value)
+                yield StreamEvent("error", error=_failure(value, user_step))
+                return
+    finally:
+        stop.set()

@@ -1,0 +1,79 @@
+"""Starting a troubleshooting session and linking it to a PSA ticket."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from flowpilot.errors import Unprocessable
+from sessions_app.models import AISession, AISessionStep, StepRole
+
+SUMMARY_LIMIT = 120
+TICKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
+
+
+def derive_summary(text: str) -> str:
+    """The sidebar line: the first non-empty line of the first message, shortened on a word."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = re.sub(r"\s+", " ", first)
+    if len(first) <= SUMMARY_LIMIT:
+        return first or "Untitled session"
+    cut = first[: SUMMARY_LIMIT - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def clean_ticket_id(value: str) -> str:
+    """A PSA ticket id as typed ("#1234" is fine); empty unlinks. Invalid → 422."""
+    ticket = (value or "").strip().lstrip("#").strip()
+    if ticket and not TICKET_RE.match(ticket):
+        raise Unprocessable(
+            "A ticket id is letters, digits and dashes (at most 32).", code="invalid_ticket_id"
+        )
+    return ticket
+
+
+@transaction.atomic
+def create_session(
+    *, user: User, problem: str, psa_ticket_id: str = ""
+) -> tuple[AISession, AISessionStep]:
+    """
+    A new session whose first engineer message is the problem statement; the assistant's reply
+    to it is produced by the chat service (streamed on pages, inline in the API).
+    """
+    from sessions_app.services.chat import clean_message
+
+    content = clean_message(problem)
+    now = timezone.now()
+    session = AISession.objects.create(
+        account_id=user.account_id,
+        user=user,
+        problem_summary=derive_summary(content),
+        psa_ticket_id=clean_ticket_id(psa_ticket_id),
+        created_at=now,
+        updated_at=now,
+    )
+    step = AISessionStep.objects.create(
+        account_id=user.account_id,
+        session=session,
+        author=user,
+        role=StepRole.USER,
+        content=content,
+        raw_content=content,
+        created_at=now,
+    )
+    return session, step
+
+
+@transaction.atomic
+def link_ticket(*, session: AISession, psa_ticket_id: str) -> AISession:
+    """Link (or with "" unlink) a PSA ticket. Previews name the ticket, so the version moves."""
+    ticket = clean_ticket_id(psa_ticket_id)
+    if ticket == session.psa_ticket_id:
+        return session
+    AISession.objects.filter(pk=session.pk).update(psa_ticket_id=ticket)
+    session.psa_ticket_id = ticket
+    session.bump_state_version()
+    return session

@@ -1,0 +1,49 @@
+"""Helpers shared by the chat, facts, lane and sessions tests (not a test module)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accounts.models import User
+from flowpilot.llm.markers import format_marker
+from flowpilot.llm.testing import ScriptedClient
+from sessions_app.models import AISession
+from sessions_app.services import assistant, sessions
+
+OUTLOOK = "Outlook keeps asking for a password and mail is not syncing"
+
+
+def start(user: User, problem: str = OUTLOOK) -> AISession:
+    session, _ = sessions.create_session(user=user, problem=problem)
+    return session
+
+
+def version(session: AISession) -> int:
+    return AISession.objects.values_list("state_version", flat=True).get(pk=session.pk)
+
+
+def tasks(
+    questions: list[str] = (),  # type: ignore[assignment]
+    checks: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    actions: list[str] = (),  # type: ignore[assignment]
+) -> str:
+    return format_marker(
+        "TASKS",
+        {
+            "questions": [{"text": q} for q in questions],
+            "checks": [{"label": label, "command": cmd} for label, cmd in checks],
+            "actions": [{"label": a} for a in actions],
+        },
+    )
+
+
+def use_client(monkeypatch: pytest.MonkeyPatch, client: Any) -> Any:
+    """Make every session service and page use ``client`` as the assistant."""
+    monkeypatch.setattr(assistant, "llm_client", lambda: client)
+    return client
+
+
+def scripted(monkeypatch: pytest.MonkeyPatch, *replies: Any, **options: Any) -> ScriptedClient:
+    return use_client(monkeypatch, ScriptedClient(replies, **options))

@@ -1,0 +1,484 @@
+"""
+Session pages: the sessions list, "New session", the chat with its task lane and What we know.
+
+HTMX requests get the fragment they swap plus an ``HX-Trigger`` (``session-changed`` after a
+chat turn or a fact change, so the preview panel refreshes; a toast for errors); plain form
+posts redirect back to the session, so every control also works without JavaScript. The
+assistant's reply streams over Server-Sent Events from an async view.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+from asgiref.sync import sync_to_async
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.http import AuthedRequest
+from accounts.models import User
+from accounts.permissions import engineer_or_admin_required
+from flowpilot.errors import DomainError, Forbidden, NotFound
+from sessions_app import selectors
+from sessions_app.access import can_work_on, get_session
+from sessions_app.models import AISession, AISessionStep
+from sessions_app.services import assistant, chat, facts, lane, sessions
+from sessions_app.services.chat import MESSAGE_LIMIT
+
+SESSION_CHANGED = "session-changed"
+AUTOSTART_S = 120
+
+
+class NewSessionForm(forms.Form):
+    problem = forms.CharField(
+        label="What's the problem?",
+        max_length=MESSAGE_LIMIT,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 5,
+                "placeholder": "e.g. Outlook keeps asking for a password and mail is not syncing",
+                "autofocus": True,
+            }
+        ),
+        help_text=f"Describe it as the end user did. Up to {MESSAGE_LIMIT:,} characters.",
+    )
+    psa_ticket_id = forms.CharField(
+        label="Ticket (optional)",
+        required=False,
+        max_length=33,
+        widget=forms.TextInput(attrs={"placeholder": "#48213", "class": "mono"}),
+    )
+
+
+class MessageForm(forms.Form):
+    content = forms.CharField(
+        max_length=MESSAGE_LIMIT,
+        error_messages={
+            "required": "Type a message first.",
+            "max_length": f"Messages are limited to {MESSAGE_LIMIT:,} characters.",
+        },
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _palette_commands() -> list[dict[str, str]]:
+    """Palette entries whose page exists (sections not installed yet are left out)."""
+    entries = [
+        ("New session", "session-new", "N"),
+        ("Go to escalations", "escalation-queue", "E"),
+        ("All sessions", "sessions-list", "S"),
+        ("Open script generator", "scripts-generate", "G"),
+        ("Dashboard", "dashboard", "D"),
+    ]
+    commands = []
+    for label, name, key in entries:
+        try:
+            commands.append({"label": label, "url": reverse(name), "key": key})
+        except NoReverseMatch:
+            continue
+    return commands
+
+
+def _shell_context(user: User, current: AISession | None = None) -> dict[str, Any]:
+    return {
+        "nav": "sessions",
+        "sidebar_sessions": selectors.sidebar_sessions(user),
+        "current_session_id": current.pk if current else None,
+        "assistant_label": assistant.assistant_label(),
+        "palette_commands": _palette_commands(),
+        "message_limit": MESSAGE_LIMIT,
+        "new_session_url": reverse("session-new"),
+    }
+
+
+def _page_error(exc: DomainError) -> Exception:
+    if isinstance(exc, NotFound):
+        return Http404(exc.detail)
+    if isinstance(exc, Forbidden):
+        return PermissionDenied(exc.detail)
+    return exc
+
+
+def _detail_url(session: AISession, anchor: str = "") -> str:
+    return reverse("session-detail", args=[session.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def _trigger(response: HttpResponse, **events: Any) -> HttpResponse:
+    response["HX-Trigger"] = json.dumps(events)
+    return response
+
+
+def _lane_context(request: AuthedRequest, session: AISession, **extra: Any) -> dict[str, Any]:
+    facts_list = selectors.live_facts(session)
+    return {
+        "session": session,
+        "facts": facts_list,
+        "lane": selectors.lane_for(session, facts_list),
+        "fix": selectors.active_fix(session),
+        "can_act": can_work_on(request.user, session),
+        "error": None,
+        **extra,
+    }
+
+
+def _lane_response(
+    request: AuthedRequest,
+    session: AISession,
+    *,
+    toast: dict[str, str] | None = None,
+    changed: bool = True,
+    **extra: Any,
+) -> HttpResponse:
+    """The HTMX answer to a lane or fact action: the whole lane, re-rendered."""
+    if not request.htmx:
+        if toast and toast.get("tone") == "red":
+            messages.error(request, toast["message"])
+        elif toast:
+            messages.success(request, toast["message"])
+        return HttpResponseRedirect(_detail_url(session, "task-lane"))
+    response = render(request, "sessions_app/_lane.html", _lane_context(request, session, **extra))
+    events: dict[str, Any] = {}
+    if changed:
+        events[SESSION_CHANGED] = {"session_id": session.pk}
+    if toast:
+        events["toast"] = toast
+    return _trigger(response, **events) if events else response
+
+
+def _error_response(
+    request: AuthedRequest, session: AISession, exc: DomainError, target: str, ident: object = ""
+) -> HttpResponse:
+    if isinstance(exc, NotFound | Forbidden) and not request.htmx:
+        raise _page_error(exc)
+    return _lane_response(
+        request,
+        session,
+        toast={"message": exc.detail, "tone": "red"},
+        changed=False,
+        error={"target": target, "id": str(ident), "message": exc.detail},
+    )
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _autostart(step: AISessionStep | None) -> bool:
+    """A just-sent message is answered on arrival; an old unanswered one waits for Retry."""
+    return step is not None and (timezone.now() - step.created_at).total_seconds() < AUTOSTART_S
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def sessions_list(request: AuthedRequest) -> HttpResponse:
+    return render(request, "sessions_app/list.html", _shell_context(request.user))
+
+
+@engineer_or_admin_required
+@require_http_methods(["GET", "POST"])
+def session_new(request: AuthedRequest) -> HttpResponse:
+    form = NewSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session, _ = sessions.create_session(
+                user=request.user,
+                problem=form.cleaned_data["problem"],
+                psa_ticket_id=form.cleaned_data["psa_ticket_id"],
+            )
+        except DomainError as exc:
+            field = "psa_ticket_id" if "ticket" in exc.code else "problem"
+            form.add_error(field, exc.detail)
+        else:
+            return HttpResponseRedirect(_detail_url(session))
+    context = {**_shell_context(request.user), "form": form}
+    return render(request, "sessions_app/new.html", context, status=200)
+
+
+@login_required
+@require_GET
+def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session = get_session(request.user, session_id)
+    page = selectors.session_page(session)
+    context = {
+        **_shell_context(request.user, session),
+        "session": session,
+        "page": page,
+        "steps": page.steps,
+        "facts": page.facts,
+        "lane": page.lane,
+        "fix": page.fix,
+        "can_act": can_work_on(request.user, session),
+        "error": None,
+        "message_form": MessageForm(),
+        "editing_fact_id": _int(request.GET.get("edit")),
+        "autostart": _autostart(page.pending_step),
+    }
+    return render(request, "sessions_app/detail.html", context)
+
+
+@login_required
+@require_POST
+def send_message(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """HTMX: save the step and answer it with a streaming placeholder. No JS: a blocking turn."""
+    session = get_session(request.user, session_id, for_write=True)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        return _composer_error(request, session, str(form.errors["content"][0]))
+    content = form.cleaned_data["content"]
+    try:
+        if not request.htmx:
+            chat.send_message(session=session, user=request.user, content=content)
+            return HttpResponseRedirect(_detail_url(session, "composer"))
+        step = chat.add_user_step(session=session, user=request.user, content=content)
+    except chat.ChatFailed as exc:
+        messages.error(request, exc.detail)
+        return HttpResponseRedirect(_detail_url(session, "composer"))
+    except DomainError as exc:
+        return _composer_error(request, session, exc.detail)
+    context = {"session": session, "step": step, "stream": True, "can_act": True}
+    return render(request, "sessions_app/_turn_started.html", context)
+
+
+def _composer_error(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
+    if not request.htmx:
+        messages.error(request, message)
+        return HttpResponseRedirect(_detail_url(session, "composer"))
+    response = HttpResponse(f'<span class="field-error">{_escape(message)}</span>')
+    response["HX-Retarget"] = "#composer-error"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _escape(text: str) -> str:
+    from django.utils.html import escape
+
+    return escape(text)
+
+
+@login_required
+@require_POST
+def retry_reply(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The no-JS retry; pages with JS re-open the stream of the pending step instead."""
+    session = get_session(request.user, session_id, for_write=True)
+    try:
+        chat.retry_reply(session=session)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    return HttpResponseRedirect(_detail_url(session, "composer"))
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _render_turn(
+    request: AuthedRequest, session: AISession, turn: chat.TurnResult
+) -> dict[str, Any]:
+    user = request.user
+    step_html = render_to_string(
+        "sessions_app/_step.html", {"step": turn.assistant_step, "session": session}, request
+    )
+    lane_html = render_to_string(
+        "sessions_app/_lane.html",
+        _lane_context(request, session),
+        request,
+    )
+    return {
+        "step_id": turn.assistant_step.pk,
+        "html": step_html,
+        "lane_html": lane_html,
+        "facts_added": len(turn.facts),
+        "fix_id": turn.fix.pk if turn.fix else None,
+        "can_act": can_work_on(user, session),
+    }
+
+
+async def _stream_events(
+    request: AuthedRequest, session: AISession, step: AISessionStep
+) -> AsyncIterator[bytes]:
+    # A comment line first so proxies and the browser see the stream open at once.
+    yield b": stream open\n\n"
+    try:
+        async for event in chat.stream_reply(session=session, user_step=step):
+            if event.kind == "token":
+                yield _sse("token", {"text": event.text})
+            elif event.kind == "done" and event.turn is not None:
+                payload = await sync_to_async(_render_turn)(request, session, event.turn)
+                yield _sse("done", payload)
+            elif event.error is not None:
+                yield _sse("fail", {"message": event.error.detail, "code": event.error.code})
+    except Exception:
+        import logging
+
+        logging.getLogger(__name__).exception("Streaming reply failed for session %s", session.pk)
+        yield _sse(
+            "fail",
+            {"message": "Something went wrong while saving the reply. Retry.", "code": "error"},
+        )
+
+
+@login_required
+@require_GET
+async def stream_reply(
+    request: AuthedRequest, session_id: int, step_id: int
+) -> StreamingHttpResponse:
+    """SSE: ``token`` events (visible text), then ``done`` (rendered step + lane) or ``fail``."""
+    user = cast(User, await request.auser())
+    session = await sync_to_async(get_session)(user, session_id, for_write=True)
+    try:
+        step = await sync_to_async(chat.get_user_step)(session, step_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    response = StreamingHttpResponse(
+        _stream_events(request, session, step), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+# --- task lane and What we know ---------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def lane_fragment(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session = get_session(request.user, session_id)
+    return render(request, "sessions_app/_lane.html", _lane_context(request, session))
+
+
+@login_required
+@require_POST
+def update_item(request: AuthedRequest, session_id: int, uid: str) -> HttpResponse:
+    session = get_session(request.user, session_id, for_write=True)
+    item = _item_or_404(session, uid)
+    done_value = request.POST.get("done")
+    done = None if done_value is None else done_value in ("1", "true", "on")
+    answer = request.POST.get("answer")
+    try:
+        lane.update_item(session=session, item=item, user=request.user, answer=answer, done=done)
+    except DomainError as exc:
+        return _error_response(request, session, exc, "item", item.uid)
+    return _lane_response(request, session, changed=False)
+
+
+def _item_or_404(session: AISession, uid: str) -> Any:
+    try:
+        return lane.get_item(session, uid)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+
+
+@login_required
+@require_POST
+def promote_item(request: AuthedRequest, session_id: int, uid: str) -> HttpResponse:
+    session = get_session(request.user, session_id, for_write=True)
+    item = _item_or_404(session, uid)
+    answer = request.POST.get("answer")
+    try:
+        if answer is not None and answer.strip() != item.answer:
+            lane.update_item(
+                session=session, item=item, user=request.user, answer=answer, done=None
+            )
+        facts.promote_item(
+            session=session, user=request.user, item=item, text=request.POST.get("text")
+        )
+    except DomainError as exc:
+        return _error_response(request, session, exc, "item", item.uid)
+    return _lane_response(
+        request, session, toast={"message": "Added to What we know.", "tone": "emerald"}
+    )
+
+
+@login_required
+@require_POST
+def add_note(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session = get_session(request.user, session_id, for_write=True)
+    try:
+        facts.add_note(session=session, user=request.user, text=request.POST.get("text", ""))
+    except DomainError as exc:
+        return _error_response(request, session, exc, "note")
+    return _lane_response(request, session, toast={"message": "Note added.", "tone": "emerald"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
+    """GET: the inline editor (HTMX) · POST: save the new text."""
+    session = get_session(request.user, session_id, for_write=request.method == "POST")
+    try:
+        fact = facts.get_fact(session, fact_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    if request.method == "GET" and not request.htmx:
+        return HttpResponseRedirect(f"{_detail_url(session)}?edit={fact.pk}#fact-{fact.pk}")
+    if request.method == "GET":
+        context = {"session": session, "fact": fact, "editing": True, "can_act": True}
+        return render(request, "sessions_app/_fact.html", context)
+    try:
+        facts.update_fact(session=session, fact=fact, text=request.POST.get("text", ""))
+    except DomainError as exc:
+        return _error_response(request, session, exc, "fact", fact.pk)
+    return _lane_response(request, session, toast={"message": "Fact updated.", "tone": "emerald"})
+
+
+@login_required
+@require_POST
+def delete_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
+    session = get_session(request.user, session_id, for_write=True)
+    try:
+        fact = facts.get_fact(session, fact_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    facts.delete_fact(session=session, fact=fact)
+    return _lane_response(request, session, toast={"message": "Fact removed.", "tone": "neutral"})
+
+
+@login_required
+@require_POST
+def link_ticket(request: AuthedRequest, session_id: int) -> HttpResponse:
+    session = get_session(request.user, session_id, for_write=True)
+    try:
+        sessions.link_ticket(session=session, psa_ticket_id=request.POST.get("psa_ticket_id", ""))
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(
+            request,
+            f"Linked to ticket #{session.psa_ticket_id}."
+            if session.psa_ticket_id
+            else "Ticket unlinked.",
+        )
+    return HttpResponseRedirect(_detail_url(session))
+
+
+def dashboard_panel_context(user: User) -> dict[str, Any]:
+    """What the dashboard adds for sessions: a recent-sessions panel and the New session link."""
+    return {
+        "dashboard_panels": [{"template": "sessions_app/_dashboard_panel.html"}],
+        "recent_sessions": selectors.sidebar_sessions(user, limit=6),
+        "new_session_url": reverse("session-new"),
+    }
