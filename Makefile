@@ -36,7 +36,7 @@ beat: install
 # REDIS_URL); otherwise SQLite, with service-only tests skipped loudly. Under CI=true nothing is
 # skipped for a missing service.
 test: install
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 $(if $(filter true,$(CI)),--create-db) $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)

@@ -45,6 +45,7 @@ def _configure() -> tuple[bool, bool]:
         os.environ["REDIS_URL"] = redis_url
     else:
         os.environ.pop("REDIS_URL", None)
+    # Concurrent runs in one checkout set FLOWPILOT_TEST_DB_NAME to keep their databases apart.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     os.environ["REDIS_KEY_PREFIX"] = f"flowpilot-test-{os.getpid()}-{worker}"
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
