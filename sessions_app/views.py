@@ -116,6 +116,14 @@ def _page_error(exc: DomainError) -> Exception:
     return exc
 
 
+def _session(user: User, session_id: int, *, write: bool = False) -> AISession:
+    """The session for a page: foreign → 404, not allowed to change it → 403."""
+    try:
+        return get_session(user, session_id, for_write=write)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from exc
+
+
 def _detail_url(session: AISession, anchor: str = "") -> str:
     return reverse("session-detail", args=[session.pk]) + (f"#{anchor}" if anchor else "")
 
@@ -220,7 +228,7 @@ def session_new(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
-    session = get_session(request.user, session_id)
+    session = _session(request.user, session_id)
     page = selectors.session_page(session)
     context = {
         **_shell_context(request.user, session),
@@ -243,7 +251,7 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_POST
 def send_message(request: AuthedRequest, session_id: int) -> HttpResponse:
     """HTMX: save the step and answer it with a streaming placeholder. No JS: a blocking turn."""
-    session = get_session(request.user, session_id, for_write=True)
+    session = _session(request.user, session_id, write=True)
     form = MessageForm(request.POST)
     if not form.is_valid():
         return _composer_error(request, session, str(form.errors["content"][0]))
@@ -282,7 +290,7 @@ def _escape(text: str) -> str:
 @require_POST
 def retry_reply(request: AuthedRequest, session_id: int) -> HttpResponse:
     """The no-JS retry; pages with JS re-open the stream of the pending step instead."""
-    session = get_session(request.user, session_id, for_write=True)
+    session = _session(request.user, session_id, write=True)
     try:
         chat.retry_reply(session=session)
     except DomainError as exc:
@@ -347,7 +355,7 @@ async def stream_reply(
 ) -> StreamingHttpResponse:
     """SSE: ``token`` events (visible text), then ``done`` (rendered step + lane) or ``fail``."""
     user = cast(User, await request.auser())
-    session = await sync_to_async(get_session)(user, session_id, for_write=True)
+    session = await sync_to_async(_session)(user, session_id, write=True)
     try:
         step = await sync_to_async(chat.get_user_step)(session, step_id)
     except NotFound as exc:
@@ -366,14 +374,14 @@ async def stream_reply(
 @login_required
 @require_GET
 def lane_fragment(request: AuthedRequest, session_id: int) -> HttpResponse:
-    session = get_session(request.user, session_id)
+    session = _session(request.user, session_id)
     return render(request, "sessions_app/_lane.html", _lane_context(request, session))
 
 
 @login_required
 @require_POST
 def update_item(request: AuthedRequest, session_id: int, uid: str) -> HttpResponse:
-    session = get_session(request.user, session_id, for_write=True)
+    session = _session(request.user, session_id, write=True)
     item = _item_or_404(session, uid)
     done_value = request.POST.get("done")
     done = None if done_value is None else done_value in ("1", "true", "on")
@@ -395,7 +403,7 @@ def _item_or_404(session: AISession, uid: str) -> Any:
 @login_required
 @require_POST
 def promote_item(request: AuthedRequest, session_id: int, uid: str) -> HttpResponse:
-    session = get_session(request.user, session_id, for_write=True)
+    session = _session(request.user, session_id, write=True)
     item = _item_or_404(session, uid)
     answer = request.POST.get("answer")
     try:
@@ -416,7 +424,7 @@ def promote_item(request: AuthedRequest, session_id: int, uid: str) -> HttpRespo
 @login_required
 @require_POST
 def add_note(request: AuthedRequest, session_id: int) -> HttpResponse:
-    session = get_session(request.user, session_id, for_write=True)
+    session = _session(request.user, session_id, write=True)
     try:
         facts.add_note(session=session, user=request.user, text=request.POST.get("text", ""))
     except DomainError as exc:
@@ -428,7 +436,7 @@ def add_note(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
     """GET: the inline editor (HTMX) · POST: save the new text."""
-    session = get_session(request.user, session_id, for_write=request.method == "POST")
+    session = _session(request.user, session_id, write=request.method == "POST")
     try:
         fact = facts.get_fact(session, fact_id)
     except NotFound as exc:
@@ -448,7 +456,7 @@ def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResp
 @login_required
 @require_POST
 def delete_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
-    session = get_session(request.user, session_id, for_write=True)
+    session = _session(request.user, session_id, write=True)
     try:
         fact = facts.get_fact(session, fact_id)
     except NotFound as exc:
@@ -460,7 +468,7 @@ def delete_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpRe
 @login_required
 @require_POST
 def link_ticket(request: AuthedRequest, session_id: int) -> HttpResponse:
-    session = get_session(request.user, session_id, for_write=True)
+    session = _session(request.user, session_id, write=True)
     try:
         sessions.link_ticket(session=session, psa_ticket_id=request.POST.get("psa_ticket_id", ""))
     except DomainError as exc:
