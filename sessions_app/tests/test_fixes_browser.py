@@ -128,3 +128,22 @@ def test_ai_proposal_not_yet_and_escalate_instead(
     session.refresh_from_db()
     assert session.status == SessionStatus.ESCALATED
     assert "## What we've tried" in session.escalation_package["markdown"]
+
+
+def test_open_preview_survives_a_lane_refresh_and_shows_the_new_fact(
+    page: Any, live_server_url: str, login_as: Callable[[Any, User], None], engineer: User
+) -> None:
+    """On the session page a new note re-renders the task lane; the open preview stays open
+    and refreshes (~500 ms later) to include the new fact."""
+    session = make_session(engineer, "Mapped drive H: is missing after login")
+    make_fix(session, title="Re-map the home drive")
+    login_as(page, engineer)
+    page.goto(f"{live_server_url}/sessions/{session.pk}")
+    page.get_by_test_id("preview-resolve").click()
+    text = page.get_by_test_id("preview-markdown")
+    expect(text).to_have_value(lambda_contains("## What we confirmed"))
+    page.get_by_test_id("note-input").fill("The drive maps fine when run by hand")
+    page.get_by_test_id("add-note").click()
+    expect(page.get_by_test_id("facts")).to_contain_text("The drive maps fine when run by hand")
+    expect(page.get_by_test_id("preview-popover")).to_be_visible()
+    expect(text).to_have_value(lambda_contains("- The drive maps fine when run by hand"))

@@ -81,6 +81,7 @@
     const close = event.target.closest("[data-preview-close]");
     if (close && close.closest("#fix-preview")) {
       event.preventDefault();
+      saved = null;
       document.getElementById("fix-preview").innerHTML = "";
       return;
     }
@@ -91,7 +92,42 @@
     if (item) item.closest("details").open = false;
   });
 
-  document.addEventListener("htmx:afterSettle", (event) => showDialogs(event.target));
+  // The session page re-renders the whole task lane (and this panel in it) after each chat turn
+  // or fact change. An open preview survives that: the element, with any edits, is put back
+  // into the new panel, then refreshed.
+  let saved = null;
+  function keepPreview() {
+    const current = popover();
+    if (current) {
+      saved = current;
+      return;
+    }
+    const target = document.getElementById("fix-preview");
+    if (!saved || !target || !document.getElementById("preview-controls")) return;
+    target.replaceChildren(saved);
+    if (window.htmx) window.htmx.process(saved);
+    scheduleRefresh();
+  }
+  new MutationObserver(keepPreview).observe(document.body, { childList: true, subtree: true });
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    // Posting the note or package closes the preview for good.
+    if (event.target.closest && event.target.closest(".preview-form")) saved = null;
+  });
+
+  // A preview the engineer asked for scrolls into view; an automatic refresh never moves the page.
+  let reveal = false;
+  document.addEventListener("submit", (event) => {
+    if (event.target.closest && event.target.closest("#preview-controls")) reveal = true;
+  });
+
+  document.addEventListener("htmx:afterSettle", (event) => {
+    showDialogs(event.target);
+    const open = popover();
+    if (reveal && open) {
+      reveal = false;
+      open.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    }
+  });
   showDialogs(document);
 
   window.FlowPilotFixes = { scheduleRefresh: scheduleRefresh, refreshDelayMs: REFRESH_DELAY_MS };
