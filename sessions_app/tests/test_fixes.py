@@ -377,6 +377,31 @@ class TestAiOutcomeProposal:
             session=session, outcome=reply.outcome.outcome, reason=reply.outcome.reason
         )
 
+    def test_a_chat_turn_with_fix_outcome_sets_the_proposal(self, engineer: User) -> None:
+        """End to end through the chat service: [SUGGEST_FIX] creates the fix, a later
+        [FIX_OUTCOME] attaches the proposal without changing the status."""
+        from flowpilot.llm.testing import ScriptedClient
+        from sessions_app.services import chat
+
+        session = make_session(engineer)
+        client = ScriptedClient(
+            [
+                'Try this.\n[SUGGEST_FIX]{"title": "Restart the print spooler", '
+                '"description": "Clears stuck jobs.", "confidence": 140, '
+                '"script": "Restart-Service Spooler", "parameters": []}',
+                'Great, that sounds fixed.\n[FIX_OUTCOME]{"outcome": "applied_success", '
+                '"reason": "The engineer reports the queue is empty."}',
+            ]
+        )
+        chat.send_message(session=session, user=engineer, content="Queue is stuck", client=client)
+        fix = fixes.active_fix(session)
+        assert fix is not None and fix.confidence == 100 and fix.ai_outcome_proposal is None
+        chat.send_message(session=session, user=engineer, content="It prints now", client=client)
+        fix.refresh_from_db()
+        assert fix.ai_outcome_proposal is not None
+        assert fix.ai_outcome_proposal["outcome"] == "applied_success"
+        assert fix.status == FixStatus.PROPOSED
+
     def test_fix_outcome_marker_sets_the_proposal(self, engineer: User) -> None:
         session = make_session(engineer)
         fix = make_fix(session)

@@ -213,6 +213,20 @@ class TestCache:
         assert "- The printer is online" in result.markdown
         assert llm_spy.call_count == 2
 
+    def test_a_note_from_the_facts_service_misses_the_cache(
+        self, engineer: User, llm_spy: mock.MagicMock
+    ) -> None:
+        """The real facts service bumps state_version: the next preview is regenerated."""
+        from sessions_app.services import facts
+
+        session = make_session(engineer)
+        preview(session)
+        facts.add_note(session=session, user=engineer, text="User is on hotel Wi-Fi")
+        result = preview(session)
+        assert result.from_cache is False
+        assert "- User is on hotel Wi-Fi" in result.markdown
+        assert llm_spy.call_count == 2
+
     def test_kinds_are_cached_separately(self, engineer: User, llm_spy: mock.MagicMock) -> None:
         session = make_session(engineer)
         note = preview(session)
