@@ -272,7 +272,7 @@ class TestSendAndLane:
     def test_tick_answer_promote_and_edit_note_via_htmx(
         self, engineer: User, client_for: ClientFor, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """Tick a check, promote it (synthesised), add and edit a note; each fires session-changed."""
+        """Tick, promote (synthesised), add and edit a note; fact changes fire session-changed."""
         client_ai = scripted(
             monkeypatch, tasks(["Webmail?"], [("Ping Exchange", "Test-NetConnection")]),
             "The PC reaches Exchange.",

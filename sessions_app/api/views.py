@@ -1,0 +1,199 @@
+"""
+API for sessions, chat turns and What we know. Each view parses, fetches the session through
+``sessions_app.access`` (foreign → 404, not allowed to change it → 403) and calls one service.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
+from sessions_app import selectors
+from sessions_app.access import get_session
+from sessions_app.api.serializers import (
+    CreateSessionSerializer,
+    FactSerializer,
+    FactTextSerializer,
+    LinkTicketSerializer,
+    MessageSerializer,
+    PromoteSerializer,
+    SessionSerializer,
+    StepSerializer,
+    TaskItemSerializer,
+    turn_body,
+)
+from sessions_app.models import AISession, AISessionStep, Fact, TaskItem
+from sessions_app.services import chat, facts, lane, sessions
+
+READ_OR_WRITE = [IsAuthenticated, IsEngineerOrAdminForWrites]
+WRITE = [IsAuthenticated, IsEngineerOrAdmin]
+LIST_LIMIT = 100
+
+
+def _user(request: Request) -> User:
+    return cast(User, request.user)
+
+
+def _lane_items(session: AISession) -> list[TaskItem]:
+    return list(
+        TaskItem.objects.filter(session=session, removed_at__isnull=True).order_by("position", "id")
+    )
+
+
+def _facts(session: AISession) -> list[Fact]:
+    return list(
+        Fact.objects.filter(session=session, deleted_at__isnull=True)
+        .select_related("task_item")
+        .order_by("created_at", "id")
+    )
+
+
+def _detail(session: AISession) -> dict[str, Any]:
+    steps = list(
+        AISessionStep.objects.filter(session=session).order_by("-pk")[: selectors.PAGE_STEPS]
+    )
+    steps.reverse()
+    fix = selectors.active_fix(session)
+    return {
+        **SessionSerializer(session).data,
+        "steps": StepSerializer(steps, many=True).data,
+        "lane": TaskItemSerializer(_lane_items(session), many=True).data,
+        "facts": FactSerializer(_facts(session), many=True).data,
+        "active_fix_id": fix.pk if fix else None,
+        "awaiting_reply": bool(steps) and steps[-1].role == "user",
+    }
+
+
+def _turn(session: AISession, turn: chat.TurnResult) -> dict[str, Any]:
+    session.refresh_from_db(fields=["state_version", "updated_at"])
+    return {
+        **turn_body(turn, _lane_items(session), _facts(session)),
+        "state_version": session.state_version,
+    }
+
+
+@extend_schema(
+    request=CreateSessionSerializer,
+    responses=SessionSerializer,
+    summary="List my sessions (and those I picked up) · start one with its first turn",
+)
+@api_view(["GET", "POST"])
+@permission_classes(READ_OR_WRITE)
+def session_list(request: Request) -> Response:
+    user = _user(request)
+    if request.method == "GET":
+        rows = selectors.api_sessions(user)[:LIST_LIMIT]
+        return Response({"results": SessionSerializer(rows, many=True).data})
+    serializer = CreateSessionSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    session, step = sessions.create_session(
+        user=user,
+        problem=serializer.validated_data["problem"],
+        psa_ticket_id=serializer.validated_data["psa_ticket_id"],
+    )
+    body: dict[str, Any] = {"turn": None, "reply_error": None}
+    try:
+        body["turn"] = _turn(session, chat.run_reply(session=session, user_step=step))
+    except chat.ChatFailed as exc:
+        # The session and its first message are saved; the client retries the reply.
+        body["reply_error"] = exc.as_dict()
+    return Response({**_detail(session), **body}, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=LinkTicketSerializer, summary="Session detail · link a PSA ticket")
+@api_view(["GET", "PATCH"])
+@permission_classes(READ_OR_WRITE)
+def session_detail(request: Request, session_id: int) -> Response:
+    if request.method == "GET":
+        return Response(_detail(get_session(_user(request), session_id)))
+    session = get_session(_user(request), session_id, for_write=True)
+    serializer = LinkTicketSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    sessions.link_ticket(session=session, psa_ticket_id=serializer.validated_data["psa_ticket_id"])
+    return Response(_detail(session))
+
+
+@extend_schema(
+    request=MessageSerializer,
+    summary="One chat turn (content: 1–8,000 characters); 502 keeps the message for retry",
+)
+@api_view(["POST"])
+@permission_classes(WRITE)
+def messages(request: Request, session_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    serializer = MessageSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    turn = chat.send_message(
+        session=session, user=_user(request), content=serializer.validated_data["content"]
+    )
+    return Response(_turn(session, turn), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=None, summary="Answer the last message again after a failed reply")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def retry(request: Request, session_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    return Response(_turn(session, chat.retry_reply(session=session)), status=201)
+
+
+@extend_schema(request=FactTextSerializer, responses=FactSerializer, summary="What we know")
+@api_view(["GET", "POST"])
+@permission_classes(READ_OR_WRITE)
+def fact_list(request: Request, session_id: int) -> Response:
+    if request.method == "GET":
+        session = get_session(_user(request), session_id)
+        return Response({"results": FactSerializer(_facts(session), many=True).data})
+    session = get_session(_user(request), session_id, for_write=True)
+    serializer = FactTextSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    fact = facts.add_note(
+        session=session, user=_user(request), text=serializer.validated_data["text"]
+    )
+    return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=FactTextSerializer, responses=FactSerializer, summary="Edit · delete a fact")
+@api_view(["PATCH", "DELETE"])
+@permission_classes(WRITE)
+def fact_detail(request: Request, session_id: int, fact_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    fact = facts.get_fact(session, fact_id)
+    if request.method == "DELETE":
+        facts.delete_fact(session=session, fact=fact)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    serializer = FactTextSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    fact = facts.update_fact(session=session, fact=fact, text=serializer.validated_data["text"])
+    return Response(FactSerializer(fact).data)
+
+
+@extend_schema(
+    request=PromoteSerializer,
+    responses=FactSerializer,
+    summary="Promote a question or check (text given, or synthesised; nothing synthesised → 422)",
+)
+@api_view(["POST"])
+@permission_classes(WRITE)
+def promote(request: Request, session_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True)
+    serializer = PromoteSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    item = lane.get_item(session, str(data["task_item_id"]))
+    if data.get("answer") is not None:
+        lane.update_item(
+            session=session, item=item, user=_user(request), answer=data["answer"], done=None
+        )
+    fact = facts.promote_item(
+        session=session, user=_user(request), item=item, text=data.get("text")
+    )
+    return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED)
