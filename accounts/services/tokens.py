@@ -179,11 +179,8 @@ def rotate_refresh_token(*, raw: str) -> dict[str, Any]:
     otherwise a new pair with the same claims.
     """
     token = decode_refresh(raw)
-    user = (
-        User.objects.select_related("account")
-        .filter(pk=token.get(USER_ID_CLAIM), is_active=True)
-        .first()
-    )
+    # No join: the account is read only for a legacy token or an audit event (rare paths).
+    user = User.objects.filter(pk=token.get(USER_ID_CLAIM), is_active=True).first()
     if user is None:
         raise RefreshRefused(INVALID)
     auth_time, idle_max, abs_max, legacy = _policy_claims(token, user)

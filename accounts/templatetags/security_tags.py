@@ -4,7 +4,7 @@ from django import template
 
 register = template.Library()
 
-UNITS = ((43200, "month"), (10080, "week"), (1440, "day"), (60, "hour"), (1, "minute"))
+UNITS = ((1440, "day"), (60, "hour"), (1, "minute"))
 
 
 @register.filter
