@@ -25,9 +25,9 @@ def version(session: AISession) -> int:
 
 
 def tasks(
-    questions: list[str] = (),  # type: ignore[assignment]
-    checks: list[tuple[str, str]] = (),  # type: ignore[assignment]
-    actions: list[str] = (),  # type: ignore[assignment]
+    questions: tuple[str, ...] | list[str] = (),
+    checks: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+    actions: tuple[str, ...] | list[str] = (),
 ) -> str:
     return format_marker(
         "TASKS",
