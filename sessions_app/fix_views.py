@@ -59,7 +59,7 @@ def fix_panel_context(
     """Everything the panel templates read; the session page's include gets the same."""
     user = getattr(request, "user", None)
     can_act = bool(user is not None and user.is_authenticated and can_work_on(user, session))
-    closed = session.status in (SessionStatus.RESOLVED,)
+    closed = session.status == SessionStatus.RESOLVED
     proposal = fix.ai_outcome_proposal if fix is not None and not fix.is_terminal else None
     context: dict[str, Any] = {
         "session": session,
@@ -84,10 +84,6 @@ def fix_panel_context(
         fix, context.get("open_dialog", ""), context.get("errors", {}), context.get("values", {})
     )
     context.setdefault("open_dialog", "")
-    return_url = ""
-    if request is not None and request.method == "GET" and not getattr(request, "htmx", False):
-        return_url = request.get_full_path()
-    context["return_url"] = return_url or session.get_absolute_url()
     return context
 
 
