@@ -29,3 +29,12 @@ def purge_expired_sessions() -> dict[str, int]:
     ).delete()
     sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
     return {"refresh_tokens": tokens, "login_sessions": logins, "django_sessions": sessions}
+
+
+@shared_task(name="accounts.tasks.push_session_revoked")  # type: ignore[untyped-decorator]
+def push_session_revoked_task(user_ids: list[int]) -> int:
+    """Close the open sockets of signed-out users (idempotent: closing twice is harmless)."""
+    from accounts.services.revocation import push_session_revoked
+
+    push_session_revoked(user_ids)
+    return len(user_ids)

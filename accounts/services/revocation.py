@@ -18,6 +18,7 @@ from flowpilot.realtime import user_group
 
 logger = logging.getLogger(__name__)
 SCOPES = ("all", "others")
+PUSH_CONCURRENCY = 50
 
 
 @transaction.atomic
@@ -61,8 +62,16 @@ def revoke_account_sessions(
         payload={"scope": scope, "revoked_count": revoked},
         ip_address=ip,
     )
-    transaction.on_commit(lambda: push_session_revoked(user_ids))
+    # Telling 500 users' sockets takes a while: a worker does it after commit (inline in eager
+    # mode). Sockets that miss it still close at their next periodic session re-check.
+    transaction.on_commit(lambda: _push_task().delay(user_ids))
     return revoked
+
+
+def _push_task() -> Any:
+    from accounts.tasks import push_session_revoked_task
+
+    return push_session_revoked_task
 
 
 def push_session_revoked(user_ids: list[int]) -> None:
@@ -73,13 +82,19 @@ def push_session_revoked(user_ids: list[int]) -> None:
     message = {"type": "push.event", "event": "session.revoked", "payload": {}}
 
     async def send_all() -> None:
-        results = await asyncio.gather(
-            *(layer.group_send(user_group(uid), message) for uid in user_ids),
-            return_exceptions=True,
-        )
+        # Bounded: the Redis layer's connection pool refuses more than ~100 at once.
+        gate = asyncio.Semaphore(PUSH_CONCURRENCY)
+
+        async def send(uid: int) -> None:
+            async with gate:
+                await layer.group_send(user_group(uid), message)
+
+        results = await asyncio.gather(*(send(uid) for uid in user_ids), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
-            logger.warning("session.revoked push failed for %d users", len(failures))
+            logger.warning(
+                "session.revoked push failed for %d users: %r", len(failures), failures[0]
+            )
 
     try:
         async_to_sync(send_all)()
