@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.admin_base import TenantScopedAdmin, _user
-from accounts.models import Account, AuditEvent, User
+from accounts.models import Account, AuditEvent, LoginSession, RefreshToken, User
 
 
 @admin.register(Account)
@@ -71,3 +71,32 @@ class AuditEventAdmin(TenantScopedAdmin):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         user = _user(request)
         return user.is_super_admin or user.is_owner
+
+
+class _SessionRecordAdmin(TenantScopedAdmin):
+    """Session records are written by the policy machinery only; owners read them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _user(request).is_owner
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(_SessionRecordAdmin):
+    list_display = ("user", "auth_time", "last_activity_at", "absolute_expires_at", "revoked_at")
+    list_filter = ("revoked_reason",)
+    search_fields = ("user__email",)
+    exclude = ("session_key",)
+
+
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(_SessionRecordAdmin):
+    list_display = ("user", "issued_at", "expires_at", "revoked_at", "revoked_reason")
+    list_filter = ("revoked_reason",)
+    search_fields = ("user__email",)
+    exclude = ("jti",)

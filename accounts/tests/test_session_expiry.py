@@ -286,3 +286,18 @@ class TestCleanup:
     def test_beat_schedule_runs_the_purge(self, settings: object) -> None:
         tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}  # type: ignore[attr-defined]
         assert "accounts.tasks.purge_expired_sessions" in tasks
+
+
+class TestAdmin:
+    def test_owner_sees_only_this_accounts_session_records(
+        self, owner: User, stranger: User, client_for: Callable[[User], Client]
+    ) -> None:
+        client = client_for(owner)
+        client_for(stranger)
+        issue_token_pair(stranger)
+        for path in ("/admin/accounts/loginsession/", "/admin/accounts/refreshtoken/"):
+            response = client.get(path)
+            assert response.status_code == 200
+            assert "Carla Diaz" not in response.content.decode()
+        assert "Olivia Grant" in client.get("/admin/accounts/loginsession/").content.decode()
+        assert client.get("/admin/accounts/refreshtoken/add/").status_code == 403
