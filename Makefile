@@ -36,10 +36,10 @@ beat: install
 # REDIS_URL); otherwise SQLite, with service-only tests skipped loudly. Under CI=true nothing is
 # skipped for a missing service.
 test: install
-	$(PY) -m pytest -n 2 $(if $(filter true,$(CI)),--create-db) $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile $(if $(filter true,$(CI)),--create-db) $(PYTEST_ARGS)
 
 test-fast: install
-	$(PY) -m pytest -n 2 -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile -m "not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -156,8 +156,11 @@ def live_server_url(transactional_db: None) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in this
+    thread while it is open, which breaks async_to_sync in other tests: so it lives only as long
+    as the module (``make test`` runs each file on one xdist worker)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}; install Debian's chromium package.")
     from playwright.sync_api import sync_playwright
