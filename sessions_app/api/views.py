@@ -101,7 +101,7 @@ def session_list(request: Request) -> Response:
     )
     body: dict[str, Any] = {"turn": None, "reply_error": None}
     try:
-        body["turn"] = _turn(session, chat.run_reply(session=session, user_step=step))
+        body["turn"] = _turn(session, chat.run_reply(session=session, user_step=step, fresh=True))
     except chat.ChatFailed as exc:
         # The session and its first message are saved; the client retries the reply.
         body["reply_error"] = exc.as_dict()

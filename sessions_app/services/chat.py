@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -175,17 +176,22 @@ def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMReque
         .order_by("created_at", "id")
         .values_list("text", flat=True)
     )
-    open_items = list(
-        TaskItem.objects.filter(session=session, removed_at__isnull=True, status=TaskStatus.OPEN)
+    # Open items and answered ones in one query.
+    lane_rows = list(
+        TaskItem.objects.filter(session=session)
+        .filter(
+            Q(removed_at__isnull=True, status=TaskStatus.OPEN)
+            | (Q(status=TaskStatus.DONE) & ~Q(answer=""))
+        )
         .order_by("position", "id")
-        .values_list("kind", "text")
+        .values_list("kind", "text", "status", "answer")
     )
-    answered = list(
-        TaskItem.objects.filter(session=session, status=TaskStatus.DONE)
-        .exclude(answer="")
-        .order_by("position", "id")
-        .values("text", "answer")[:20]
-    )
+    open_items = [(kind, text) for kind, text, status, _ in lane_rows if status == TaskStatus.OPEN]
+    answered = [
+        {"text": text, "answer": answer}
+        for _, text, status, answer in lane_rows
+        if status == TaskStatus.DONE
+    ][:20]
     fix = fixes.active_fix(session)
     active_fix: dict[str, Any] | None = None
     if fix is not None:
@@ -358,10 +364,18 @@ def _failure(exc: LLMError, user_step: AISessionStep) -> ChatFailed:
 
 
 def run_reply(
-    *, session: AISession, user_step: AISessionStep, client: LLMClient | None = None
+    *,
+    session: AISession,
+    user_step: AISessionStep,
+    client: LLMClient | None = None,
+    fresh: bool = False,
 ) -> TurnResult:
-    """Answer ``user_step`` (idempotent: an answered step returns its existing reply)."""
-    existing = reply_to(session, user_step)
+    """
+    Answer ``user_step`` (idempotent: an answered step returns its existing reply without a
+    model call). ``fresh`` skips that look-up for a step saved just now; ``record_reply``
+    still settles races under the session lock.
+    """
+    existing = None if fresh else reply_to(session, user_step)
     if existing is not None:
         return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
     request = build_chat_request(session, user_step)
@@ -377,7 +391,7 @@ def send_message(
     *, session: AISession, user: User, content: str, client: LLMClient | None = None
 ) -> TurnResult:
     step = add_user_step(session=session, user=user, content=content)
-    return run_reply(session=session, user_step=step, client=client)
+    return run_reply(session=session, user_step=step, client=client, fresh=True)
 
 
 def retry_reply(*, session: AISession, client: LLMClient | None = None) -> TurnResult:
