@@ -206,6 +206,12 @@ def rotate_refresh_token(*, raw: str) -> dict[str, Any]:
         _audit_replay(jti=str(token["jti"]), user=user)
         raise RefreshRefused(INVALID)
     if result is _Outcome.ABSOLUTE:
+        record_event(
+            account=user.account,
+            actor=user,
+            type="auth.session_expired",
+            payload={"kind": "absolute", "channel": "api"},
+        )
         raise RefreshRefused(EXPIRED_ABSOLUTE, code="session_expired_absolute")
     assert isinstance(result, dict)
     return result

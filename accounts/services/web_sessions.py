@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import LoginSession, RevokeReason, User
 from accounts.services.audit import record_event
 from accounts.services.session_policy import resolve_session_policy
+from accounts.services.tokens import iso_utc
 
 SESSION_MARKER = "_fp_login_session"
 DISMISSED_MARKER = "_fp_expiry_dismissed"
@@ -122,8 +123,6 @@ def session_status(
     wrong client clock does not matter), which one comes first and whether its warning was
     dismissed.
     """
-    from accounts.services.tokens import iso_utc
-
     now = now or timezone.now()
     idle_left = int((login_session.idle_expires_at - now).total_seconds())
     absolute_left = int((login_session.absolute_expires_at - now).total_seconds())

@@ -110,6 +110,8 @@ class TestRefresh:
         row = RefreshToken.objects.get(jti=token["jti"])
         assert row.revoked_at is not None
         assert row.revoked_reason == RevokeReason.ABSOLUTE
+        event = AuditEvent.objects.get(type="auth.session_expired", actor=engineer)
+        assert event.payload == {"kind": "absolute", "channel": "api"}
 
     def test_same_expired_token_twice_is_absolute_then_invalid(self, engineer: User) -> None:
         raw = login(engineer)["refresh"]
