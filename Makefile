@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-DEMO_ENV := FLOWPILOT_DEMO=true DEBUG=$${DEBUG:-true}
+DEMO_ENV := DEBUG=$${DEBUG:-true}
 
 .PHONY: demo install migrate run worker beat test test-fast lint format bench cw-simulator clean
 
@@ -44,7 +44,7 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	FLOWPILOT_DEMO=true $(VENV)/bin/mypy
+	DEBUG=true $(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -26,6 +27,13 @@ class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _user(request).is_super_admin
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Policy minutes and preferences have their own validated, audited paths (the security
+        # page and the preferences API); admin must not bypass them.
+        if _user(request).is_super_admin:
+            return ()
+        return ("slug", "preferences", "idle_minutes", "absolute_minutes", "created_at")
+
 
 @admin.register(User)
 class UserAdmin(TenantScopedAdmin):
@@ -42,6 +50,19 @@ class UserAdmin(TenantScopedAdmin):
         else:
             fields.remove("account")
         return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Only the owner hands out roles: an admin must not promote themselves to owner.
+        if not _user(request).is_owner:
+            readonly.append("role")
+        return readonly
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        user = _user(request)
+        if obj is not None and obj.role == "owner" and not user.is_owner:
+            return False
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(AuditEvent)
@@ -82,6 +103,9 @@ class _SessionRecordAdmin(TenantScopedAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _user(request).is_owner
 
@@ -100,3 +124,8 @@ class RefreshTokenAdmin(_SessionRecordAdmin):
     list_filter = ("revoked_reason",)
     search_fields = ("user__email",)
     exclude = ("jti",)
+
+
+# Django's global auth groups are not tenant data; FlowPilot roles live on the user.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)

@@ -120,7 +120,9 @@ class User(AbstractBaseUser):
         return self.is_super_admin
 
     def has_perm(self, perm: str, obj: object = None) -> bool:
-        return self.is_active and self.is_staff
+        if not (self.is_active and self.is_staff):
+            return False
+        return self.is_super_admin or perm.split(".", 1)[0] not in ("auth", "sessions")
 
     def has_perms(self, perm_list: Any, obj: object = None) -> bool:
         return all(self.has_perm(p, obj) for p in perm_list)

@@ -29,7 +29,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpi
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("FLOWPILOT_DEMO", "true")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("CONN_MAX_AGE", "60")
 os.environ["DEBUG"] = "false"
 os.environ["SECURE_COOKIES"] = "false"

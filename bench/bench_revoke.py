@@ -17,7 +17,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpi
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("FLOWPILOT_DEMO", "true")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
 # The after-commit push task runs inline, so it can be timed apart from the revoke itself.
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ["LLM_PROVIDER"] = "offline"

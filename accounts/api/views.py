@@ -61,4 +61,4 @@ def preferences(request: Request) -> Response:
             account=user.account, actor=user, changes=request.data
         )
         return Response(data)
-    return Response(preferences_service.get_preferences(user.account))
+    return Response(preferences_service.get_preferences(user.account, viewer=user))

@@ -28,6 +28,15 @@ class LoginThrottled(DomainError):
 
 
 def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or with ``TRUSTED_PROXY_HOPS`` proxies in front, the
+    X-Forwarded-For entry that the outermost trusted proxy saw (entries further left are the
+    client's own claims and can be forged)."""
+    hops = int(getattr(settings, "TRUSTED_PROXY_HOPS", 0))
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
+    if hops and forwarded:
+        chain = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if len(chain) >= hops:
+            return chain[-hops]
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 

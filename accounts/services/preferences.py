@@ -1,14 +1,15 @@
-"""Per-account preferences: one JSON object, merged key by key on update."""
+"""Per-account preferences: one JSON object of known keys, merged key by key on update."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import transaction
 
-from accounts.models import Account, User
+from accounts.models import Account, Role, User
 from accounts.services.audit import record_event
-from flowpilot.errors import DomainError
+from flowpilot.errors import DomainError, Forbidden
 
 KNOWN_PREFERENCES: dict[str, tuple[type, ...]] = {
     "templatize_prompt_enabled": (bool,),
@@ -24,11 +25,26 @@ DEFAULT_PREFERENCES: dict[str, Any] = {
     "slack_webhook_url": None,
     "teams_webhook_url": None,
 }
+# Any engineer may answer the "templatize this fix?" prompt with "Don't ask again for this team";
+# everything else (PSA statuses, webhooks that receive every escalation) is for owners/admins.
+ENGINEER_WRITABLE = frozenset({"templatize_prompt_enabled"})
+SECRET_KEYS = frozenset({"slack_webhook_url", "teams_webhook_url"})
+ADMIN_REQUIRED = "Account owner or admin access required"
 MAX_PREFERENCE_BYTES = 16_384
 
 
-def get_preferences(account: Account) -> dict[str, Any]:
-    return {**DEFAULT_PREFERENCES, **account.preferences}
+def _manages_account(user: User) -> bool:
+    return user.is_super_admin or user.role in (Role.OWNER, Role.ADMIN)
+
+
+def get_preferences(account: Account, *, viewer: User | None = None) -> dict[str, Any]:
+    """The account's preferences with defaults. Webhook URLs are secrets: only owners and admins
+    see them; others see whether one is set."""
+    merged = {**DEFAULT_PREFERENCES, **account.preferences}
+    if viewer is not None and not _manages_account(viewer):
+        for key in SECRET_KEYS:
+            merged[key] = "(set)" if merged.get(key) else None
+    return merged
 
 
 def validate_preferences(changes: Any) -> dict[str, Any]:
@@ -38,19 +54,16 @@ def validate_preferences(changes: Any) -> dict[str, Any]:
     for key, value in changes.items():
         allowed = KNOWN_PREFERENCES.get(key)
         if allowed is None:
-            continue
-        # bool is an int subclass: a status id of `true` is a mistake, not status 1.
-        if isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed):
+            errors[key] = ["Unknown preference."]
+        elif isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed):
             errors[key] = ["Wrong type."]
         elif (
             isinstance(value, str)
-            and key.endswith("_webhook_url")
+            and key in SECRET_KEYS
             and value
             and (not value.startswith("https://") or len(value) > 500)
         ):
             errors[key] = ["Must be an https:// URL of at most 500 characters."]
-    if len(str(changes)) > MAX_PREFERENCE_BYTES:
-        errors["non_field_errors"] = ["Preferences are too large."]
     if errors:
         raise DomainError("Invalid preferences.", code="invalid", extra=errors)
     return changes
@@ -60,15 +73,19 @@ def validate_preferences(changes: Any) -> dict[str, Any]:
 def update_preferences(*, account: Account, actor: User, changes: Any) -> dict[str, Any]:
     """Merge ``changes`` into the account's preferences, keeping keys not sent."""
     validate_preferences(changes)
+    if not _manages_account(actor) and set(changes) - ENGINEER_WRITABLE:
+        raise Forbidden(ADMIN_REQUIRED)
     locked = Account.objects.select_for_update().get(pk=account.pk)
-    old = dict(locked.preferences)
-    locked.preferences = {**old, **changes}
+    merged = {**locked.preferences, **changes}
+    if len(json.dumps(merged)) > MAX_PREFERENCE_BYTES:
+        raise DomainError("Preferences are too large.", code="invalid")
+    locked.preferences = merged
     locked.save(update_fields=["preferences"])
-    account.preferences = locked.preferences
+    account.preferences = merged
     record_event(
         account=account,
         actor=actor,
         type="account.preferences_update",
         payload={"keys": sorted(changes)},
     )
-    return get_preferences(locked)
+    return get_preferences(locked, viewer=actor)

@@ -33,10 +33,11 @@ class TestLoginPage:
         self, engineer: User, email: str, password: str
     ) -> None:
         """Unknown e-mail and wrong password answer identically: no user enumeration."""
-        response = Client().post("/login", {"email": email, "password": password})
+        client = Client()
+        response = client.post("/login", {"email": email, "password": password})
         assert response.status_code == 200
         assert GENERIC_LOGIN_ERROR in response.content.decode()
-        assert "_auth_user_id" not in Client().session
+        assert "_auth_user_id" not in client.session
 
     def test_inactive_user_gets_the_generic_error(self, engineer: User) -> None:
         engineer.is_active = False
@@ -155,3 +156,19 @@ class TestLoginApi:
         )
         assert response.status_code == 429
         assert response.json()["code"] == "too_many_attempts"
+
+
+class TestClientAddress:
+    def test_forwarded_for_is_ignored_without_trusted_proxies(self, rf, settings) -> None:
+        from accounts.services.auth import client_ip
+
+        settings.TRUSTED_PROXY_HOPS = 0
+        request = rf.get("/", HTTP_X_FORWARDED_FOR="1.2.3.4", REMOTE_ADDR="10.0.0.9")
+        assert client_ip(request) == "10.0.0.9"
+
+    def test_trusted_proxy_hop_is_used_and_forged_entries_ignored(self, rf, settings) -> None:
+        from accounts.services.auth import client_ip
+
+        settings.TRUSTED_PROXY_HOPS = 1
+        request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7", REMOTE_ADDR="10.0.0.9")
+        assert client_ip(request) == "203.0.113.7"
