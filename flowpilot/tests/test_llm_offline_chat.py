@@ -306,13 +306,28 @@ def test_failure_reports_propose_failed_or_partial(message: str, outcome: str) -
     """Failure or partial success with an active fix becomes the matching FIX_OUTCOME."""
     session = Session(PHRASINGS["vpn"])
     session.say(PHRASINGS["vpn"])
-    session.active_fix = {"title": "Reset the VPN client adapter and service", "status": "proposed"}
+    session.active_fix = {
+        "title": "Reset the VPN client adapter and service",
+        "status": "proposed",
+        "applied_at": "2026-11-30T10:00:00+00:00",
+    }
 
     reply = session.say(message)
 
     assert reply.outcome is not None
     assert reply.outcome.outcome == outcome
     assert reply.outcome.reason == message
+
+
+def test_diagnostic_answer_before_the_fix_is_applied_is_not_an_outcome() -> None:
+    """ "It works on her hotspot" answers a question; it doesn't say the unapplied fix worked."""
+    session = Session(PHRASINGS["vpn"])
+    session.say(PHRASINGS["vpn"])
+    session.active_fix = {"title": "Reset the VPN client adapter and service", "status": "proposed"}
+
+    reply = session.say("It works on her phone hotspot. What should I do next?")
+
+    assert reply.outcome is None
 
 
 def test_worked_without_an_active_fix_proposes_nothing() -> None:

@@ -297,7 +297,11 @@ def _answer_reply(
 
     reply = _Reply()
     outcome = None
-    if active_fix is not None and fix_status not in TERMINAL_FIX_STATUSES:
+    if (
+        active_fix is not None
+        and fix_status not in TERMINAL_FIX_STATUSES
+        and (_fix_was_applied(active_fix) or _speaks_of_the_fix(latest))
+    ):
         outcome = _detect_outcome(latest)
     if outcome is not None:
         reply.paragraphs.append(_outcome_text(outcome, fix_title, runbook))
@@ -448,6 +452,34 @@ def _should_suggest_fix(
     if suggested_before:
         return asked
     return asked or len(answers) >= 2 or bool(hits)
+
+
+_FIX_REFERENCES = (
+    "the fix",
+    "the script",
+    "ran it",
+    "ran the",
+    "after running",
+    "applied",
+    "that did it",
+    "that worked",
+    "that fixed",
+    "after the reboot",
+    "after rebooting",
+)
+
+
+def _fix_was_applied(active_fix: dict[str, Any]) -> bool:
+    return bool(active_fix.get("applied_at")) or active_fix.get("status") in (
+        "applied_pending",
+        "applied_partial",
+    )
+
+
+def _speaks_of_the_fix(latest: str) -> bool:
+    """Before the fix is applied, "it works on her hotspot" is a diagnostic answer, not an
+    outcome: only a message that refers to the fix itself proposes one."""
+    return any(phrase in latest for phrase in _FIX_REFERENCES)
 
 
 def _detect_outcome(latest: str) -> str | None:
