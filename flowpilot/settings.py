@@ -105,9 +105,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 TEST_DB_NAME = env.str("FLOWPILOT_TEST_DB_NAME", default="")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file-based test database lets the browser tests' server process share it.
-    DATABASES["default"]["TEST"] = {
-        "NAME": str(BASE_DIR / f"{TEST_DB_NAME or 'test_db'}.sqlite3")
-    }
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"{TEST_DB_NAME or 'test_db'}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 elif TEST_DB_NAME:
     DATABASES["default"]["TEST"] = {"NAME": TEST_DB_NAME}
