@@ -282,3 +282,79 @@ def test_template_extraction_leaves_generic_scripts_alone() -> None:
     data = json.loads(_run("template_extraction", {"script": script}))
 
     assert data == {"body": script, "parameters": []}
+
+
+# --- the runbook's cause needs a session fact; earlier fixes stay in the record -------------
+
+OUTLOOK_CAUSE_START = "Outlook is holding stale cached credentials"
+SUPPORTING_FACT = "Stale Office/Exchange credentials are cached in Credential Manager."
+
+
+@pytest.mark.parametrize("status", ["applied_success", "applied_pending"])
+def test_resolution_note_labels_an_unsupported_runbook_cause_as_likely(status: str) -> None:
+    """Without a session fact behind it, the runbook's cause is 'Likely cause (not yet
+    confirmed)', never stated as the root cause."""
+    note = _run("resolution_note", _bundle(status, pending_reason="reboot tonight"))
+
+    cause = _section(note, "Root cause")
+    assert cause.startswith(f"Likely cause (not yet confirmed): {OUTLOOK_CAUSE_START}")
+    assert "confirms this" not in cause
+    assert "Provisional, until the fix is verified" not in cause
+
+
+def test_resolution_note_states_the_runbook_cause_a_fact_supports() -> None:
+    """A session fact that backs the runbook's cause lets the note state it as the cause."""
+    context = _bundle("applied_success")
+    context["facts"] = [*context["facts"], SUPPORTING_FACT]
+
+    cause = _section(_run("resolution_note", context), "Root cause")
+
+    assert cause.startswith(OUTLOOK_CAUSE_START)
+    assert cause.endswith("The successful fix confirms this.")
+    assert "not yet confirmed" not in cause
+
+
+def _with_earlier_failure(context: dict[str, Any]) -> dict[str, Any]:
+    context["tried"] = [
+        {
+            "title": "Reset the Outlook profile",
+            "description": "A new mail profile.",
+            "status": "applied_failed",
+            "applied_at": "2026-11-30T09:00:00+00:00",
+            "verified_at": "2026-11-30T09:30:00+00:00",
+            "partial_notes": "",
+            "failure_reason": "Still prompts after the new profile",
+            "pending_reason": "",
+        }
+    ]
+    return context
+
+
+def test_escalation_package_keeps_an_earlier_failed_fix_in_what_we_tried() -> None:
+    """A fix that failed and was replaced stays in 'What we've tried', before the new one,
+    and the hypothesis says it was ruled out."""
+    package = _run(
+        "escalation_package", _with_earlier_failure(_bundle("proposed", applied_at=None))
+    )
+
+    tried = _section(package, "What we've tried").splitlines()
+    assert tried[0] == (
+        "- Tried **Reset the Outlook profile** on 2026-11-30 09:00 UTC; it did not work: "
+        "Still prompts after the new profile."
+    )
+    assert tried[1] == f"- Then **{FIX_TITLE}** was suggested; not applied yet."
+    assert "No fix applied yet" not in package
+    assert "Already tried without success: **Reset the Outlook profile**" in _section(
+        package, "Current hypothesis"
+    )
+
+
+def test_resolution_note_and_assessment_mention_the_earlier_failed_fix() -> None:
+    """The note lists earlier attempts under Resolution; the assessment's summary names them."""
+    note = _run("resolution_note", _with_earlier_failure(_bundle("proposed", applied_at=None)))
+    resolution = _section(note, "Resolution")
+    assert resolution.startswith("Tried before:\n- Tried **Reset the Outlook profile**")
+    assert "No working fix yet. Suggested next, not yet applied" in resolution
+
+    data = json.loads(_run("handoff_assessment", _with_earlier_failure(_bundle("applied_failed"))))
+    assert "tried before: Reset the Outlook profile (did not work)" in data["summary"]

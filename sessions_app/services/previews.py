@@ -2,9 +2,10 @@
 Resolution-note and escalation-package previews.
 
 A preview is the heavy model's markdown for the session bundle (problem, ticket, facts, the fix
-with its outcome fields, redacted script runs). It is cached in the shared cache under
-``(kind, session_id, state_version)``: every change a preview reads bumps state_version, so a
-stale preview is never served and an unchanged session never calls the model twice.
+with its outcome fields, earlier fixes already tried, redacted script runs). It is cached in the
+shared cache under ``(kind, session_id, state_version)``: every change a preview reads bumps
+state_version, so a stale preview is never served and an unchanged session never calls the
+model twice.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from flowpilot.errors import UpstreamError
 from flowpilot.llm import LLMError, LLMRequest, get_llm_client, load_prompt
-from sessions_app.models import AISession, Fact
-from sessions_app.services.fixes import latest_fix
+from sessions_app.models import AISession, Fact, FixStatus, SuggestedFix
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,17 @@ PREVIEW_KINDS: tuple[PreviewKind, ...] = ("resolution_note", "escalation_package
 CACHE_SECONDS = 60 * 60 * 24
 MAX_TOKENS = 1500
 REDACTED = "[redacted]"
+# An earlier fix belongs in "what we've tried" once an outcome was recorded for it.
+TRIED_STATUSES = frozenset(
+    {
+        FixStatus.APPLIED_SUCCESS,
+        FixStatus.APPLIED_FAILED,
+        FixStatus.APPLIED_PARTIAL,
+        FixStatus.APPLIED_PENDING,
+    }
+)
+# Ids are BigAutoField: the largest value a database row id can take.
+MAX_ID = 2**63 - 1
 _SENSITIVE_NAME_RE = re.compile(r"pass|secret|token|key|credential|pwd|pin", re.IGNORECASE)
 
 # Script runs come from the scripts app, which depends on this one: it registers a source
@@ -112,12 +123,25 @@ def build_bundle(session: AISession) -> dict[str, Any]:
         .order_by("created_at", "id")
         .values_list("text", flat=True)
     )
-    fix = latest_fix(session)
+    # Newest first: the first is the fix the preview describes (the active one, or else the
+    # newest); earlier fixes with a recorded outcome are what was already tried.
+    history = list(
+        SuggestedFix.objects.filter(session=session)
+        .defer("script", "parameters")
+        .order_by("-created_at", "-id")
+    )
+    fix = history[0] if history else None
+    tried = [
+        earlier.as_bundle()
+        for earlier in reversed(history[1:])
+        if earlier.superseded_at is not None and earlier.status in TRIED_STATUSES
+    ]
     return {
         "problem": session.problem_summary,
         "ticket": session.psa_ticket_id or None,
         "facts": facts,
         "fix": fix.as_bundle() if fix is not None else None,
+        "tried": tried,
         "script_runs": script_runs(session),
     }
 
@@ -152,6 +176,10 @@ def cached_preview(*, account_id: int, session_id: int, kind: PreviewKind) -> Pr
     account, so a foreign session is never answered) and one cache read. None sends the caller
     down the full path (``get_session`` then ``get_preview``), which also answers the 404s.
     """
+    if not 0 < session_id <= MAX_ID:
+        # The URL converter takes any digits; the raw query below must not see an id the
+        # database cannot hold (SQLite raises OverflowError). No such session: not cached.
+        return None
     # Plain SQL: this runs on every preview refresh and the ORM's query building costs about
     # as much as the query itself.
     table = connection.ops.quote_name(AISession._meta.db_table)

@@ -193,6 +193,81 @@ class TestOutcomeAwareText:
         assert "No fix applied yet" in note and "was dismissed" in note
 
 
+class TestWhatWeTried:
+    def test_bundle_keeps_superseded_fixes_with_an_outcome(self, engineer: User) -> None:
+        """``tried`` lists earlier fixes with a recorded outcome, oldest first; a fix replaced
+        without an outcome was never tried and stays out."""
+        session = make_session(engineer)
+        first = make_fix(session, title="Restart the print spooler")
+        fixes.record_outcome(
+            session=session,
+            fix=first,
+            outcome="applied_failed",
+            actor=engineer,
+            failure_reason="Jobs came back",
+        )
+        make_fix(session, title="Never tried")
+        third = make_fix(session, title="Clear the spool folder")
+        fixes.record_outcome(
+            session=session, fix=third, outcome="applied_partial", actor=engineer, notes="half"
+        )
+        make_fix(session, title="Reinstall the driver")
+
+        bundle = previews.build_bundle(session)
+
+        assert bundle["fix"]["title"] == "Reinstall the driver"
+        assert [(t["title"], t["status"]) for t in bundle["tried"]] == [
+            ("Restart the print spooler", "applied_failed"),
+            ("Clear the spool folder", "applied_partial"),
+        ]
+        assert bundle["tried"][0]["failure_reason"] == "Jobs came back"
+
+    def test_escalation_package_remembers_a_failed_fix_after_a_new_suggestion(
+        self, engineer: User, api_client_for: ApiFor
+    ) -> None:
+        """End to end: fix A (suggested in chat) fails, the assistant suggests fix B; the
+        escalation package preview still says A was tried and did not work."""
+        from sessions_app.services import chat
+
+        session = make_session(engineer)
+        client = ScriptedClient(
+            [
+                'Try this.\n[SUGGEST_FIX]{"title": "Restart the print spooler", '
+                '"description": "Clears stuck jobs.", "confidence": 70, '
+                '"script": "Restart-Service Spooler", "parameters": []}',
+                'Then try this.\n[SUGGEST_FIX]{"title": "Clear the spool folder", '
+                '"description": "Removes corrupt jobs.", "confidence": 60, '
+                '"script": "Remove-Item $env:windir/System32/spool/PRINTERS/*", '
+                '"parameters": []}',
+            ]
+        )
+        chat.send_message(session=session, user=engineer, content="Queue stuck", client=client)
+        fix_a = fixes.active_fix(session)
+        assert fix_a is not None
+        api = api_client_for(engineer)
+        response = api.patch(
+            f"/api/v1/ai-sessions/{session.pk}/suggested-fixes/{fix_a.pk}/outcome",
+            {"outcome": "applied_failed", "failure_reason": "Jobs came back in five minutes"},
+            format="json",
+        )
+        assert response.status_code == 200
+        chat.send_message(session=session, user=engineer, content="Still stuck", client=client)
+        fix_b = fixes.active_fix(session)
+        assert fix_b is not None and fix_b.title == "Clear the spool folder"
+
+        response = api.post(
+            f"/api/v1/ai-sessions/{session.pk}/escalation-package/preview", {}, format="json"
+        )
+
+        assert response.status_code == 200
+        markdown = response.json()["markdown"]
+        tried = markdown.split("## What we've tried", 1)[1].split("## Current hypothesis")[0]
+        assert "Tried **Restart the print spooler**" in tried
+        assert "it did not work: Jobs came back in five minutes." in tried
+        assert "**Clear the spool folder** was suggested" in tried
+        assert "No fix applied yet" not in markdown
+
+
 class TestCache:
     def test_cache_hit_makes_no_model_call(self, engineer: User, llm_spy: mock.MagicMock) -> None:
         session = make_session(engineer)
@@ -314,6 +389,33 @@ class TestPreviewApi:
             )
         assert response.status_code == 502
         assert response.json()["code"] == "llm_unavailable"
+
+    @pytest.mark.parametrize("path", ["resolution-note", "escalation-package"])
+    def test_an_id_beyond_any_row_is_a_404(
+        self, engineer: User, api_client_for: ApiFor, llm_spy: mock.MagicMock, path: str
+    ) -> None:
+        """A session id too large for the database is simply not found (SQLite used to raise
+        OverflowError: a 500)."""
+        url = f"/api/v1/ai-sessions/10000000000000000000000000/{path}/preview"
+        response = api_client_for(engineer).post(url, {}, format="json")
+        assert response.status_code == 404
+        assert "markdown" not in response.json()
+        assert llm_spy.call_count == 0
+
+    def test_the_cached_path_refuses_out_of_range_ids_without_a_query(
+        self, engineer: User, django_assert_num_queries: Any
+    ) -> None:
+        """The raw SQL of the hot path never sees an id no row can have."""
+        for session_id in (10**25, 2**63, 0, -1):
+            with django_assert_num_queries(0):
+                assert (
+                    previews.cached_preview(
+                        account_id=engineer.account_id,
+                        session_id=session_id,
+                        kind="resolution_note",
+                    )
+                    is None
+                )
 
     @pytest.mark.parametrize("path", ["resolution-note", "escalation-package"])
     def test_viewer_403_stranger_404(

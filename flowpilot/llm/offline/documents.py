@@ -1,6 +1,7 @@
 """Offline writers for fact synthesis, resolution notes, escalation packages and hand-off
 assessments. Every sentence comes from the bundle passed in ``context`` (plus the runbook named
-by ``runbook_hint`` or whose fix was applied); nothing is invented.
+by ``runbook_hint`` or whose fix was applied); nothing is invented. A runbook's root cause is
+stated as the cause only when a session fact supports it; otherwise it is labelled unconfirmed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flowpilot.llm.offline.knowledge import (
     normalize,
     runbook_for_fix_title,
     runbook_for_hint,
+    terms,
 )
 
 GENERIC_NEXT_STEPS = (
@@ -84,6 +86,10 @@ class _Bundle:
         ]
         fix = context.get("fix")
         self.fix: dict[str, Any] | None = dict(fix) if isinstance(fix, Mapping) else None
+        # Earlier fixes with a recorded outcome, oldest first (the bundle's ``tried``).
+        self.tried = [
+            dict(item) for item in context.get("tried") or [] if isinstance(item, Mapping)
+        ]
         runs = context.get("script_runs") or []
         self.script_runs = [run for run in runs if isinstance(run, Mapping)]
         hint = context.get("runbook_hint")
@@ -105,7 +111,18 @@ class _Bundle:
         return str((self.fix or {}).get("title") or "the suggested fix")
 
     def field(self, name: str) -> str:
-        return " ".join(str((self.fix or {}).get(name) or "").split())
+        return _fix_field(self.fix, name)
+
+    def cause_supported(self) -> bool:
+        """Whether a session fact backs the runbook's root cause (shares two of its words)."""
+        if self.runbook is None:
+            return False
+        cause = _content_words(self.runbook.root_cause)
+        return any(len(_content_words(fact) & cause) >= 2 for fact in self.facts)
+
+    def tried_lines(self) -> list[str]:
+        """One bullet per earlier fix that was tried, with its recorded outcome."""
+        return [line for line in (_earlier_fix_line(fix) for fix in self.tried) if line]
 
     def problem_section(self) -> str:
         text = self.problem
@@ -129,6 +146,37 @@ class _Bundle:
             else:
                 lines.append(f"- Ran `{name}`.")
         return lines
+
+
+def _fix_field(fix: Mapping[str, Any] | None, name: str) -> str:
+    return " ".join(str((fix or {}).get(name) or "").split())
+
+
+def _content_words(text: str) -> set[str]:
+    """The distinctive single words of ``text`` (stemmed, no stopwords, three letters or more)."""
+    return {term for term in terms(text) if " " not in term and len(term) > 2}
+
+
+def _earlier_fix_line(fix: Mapping[str, Any]) -> str:
+    title = _fix_field(fix, "title") or "An earlier fix"
+    applied = _on(_fix_field(fix, "applied_at"))
+    status = _fix_field(fix, "status")
+    if status == "applied_failed":
+        reason = _fix_field(fix, "failure_reason") or "no reason recorded"
+        return f"- Tried **{title}**{applied}; it did not work: {_sentence(reason)}"
+    if status == "applied_partial":
+        notes = _fix_field(fix, "partial_notes") or "no notes recorded"
+        return f"- Tried **{title}**{applied}; it partly helped: {_sentence(notes)}"
+    if status == "applied_pending":
+        reason = _fix_field(fix, "pending_reason") or "outcome not checked"
+        return (
+            f"- Applied **{title}**{applied}; replaced before it was verified "
+            f"(was waiting on: {_sentence(reason)[:-1]})."
+        )
+    if status == "applied_success":
+        verified = _on(_fix_field(fix, "verified_at"))
+        return f"- Applied **{title}**{applied}; it worked{verified}."
+    return ""
 
 
 def _when(value: str) -> str:
@@ -178,16 +226,25 @@ def resolution_note(context: Mapping[str, Any]) -> str:
 def _note_root_cause(bundle: _Bundle) -> str:
     status = bundle.status
     runbook_cause = bundle.runbook.root_cause if bundle.runbook else ""
+    # The runbook says what usually causes this kind of problem, not what caused this one:
+    # only a session fact that backs it lets the note state it as the cause.
+    supported = bool(runbook_cause) and bundle.cause_supported()
+    likely = f"Likely cause (not yet confirmed): {runbook_cause}" if runbook_cause else ""
     description = bundle.field("description")
     if status == "applied_success":
-        if runbook_cause:
+        if supported:
             return f"{runbook_cause} The successful fix confirms this."
-        if description:
-            return f"Addressed by **{bundle.fix_title}**: {_sentence(description)}"
-        return f"Addressed by **{bundle.fix_title}**; no separate root cause was recorded."
+        addressed = (
+            f"Addressed by **{bundle.fix_title}**: {_sentence(description)}"
+            if description
+            else f"Addressed by **{bundle.fix_title}**; no separate root cause was recorded."
+        )
+        return f"{likely}\n\n{addressed}" if likely else addressed
     if status in ("applied_pending", "applied_unverified"):
-        if runbook_cause:
+        if supported:
             return f"Provisional, until the fix is verified: {runbook_cause}"
+        if likely:
+            return likely
         return "Provisional: not confirmed until the applied fix is verified."
     if status == "applied_partial":
         return (
@@ -198,6 +255,14 @@ def _note_root_cause(bundle: _Bundle) -> str:
 
 
 def _note_resolution(bundle: _Bundle) -> str:
+    earlier = bundle.tried_lines()
+    text = _note_current_fix(bundle, tried_before=bool(earlier))
+    if not earlier:
+        return text
+    return "Tried before:\n" + "\n".join(earlier) + "\n\n" + text
+
+
+def _note_current_fix(bundle: _Bundle, *, tried_before: bool) -> str:
     status = bundle.status
     title = bundle.fix_title
     description = _sentence(bundle.field("description"))
@@ -230,6 +295,12 @@ def _note_resolution(bundle: _Bundle) -> str:
             f"{_sentence(reason)}{script_block}\n\n"
             "This note is provisional until the fix is verified."
         )
+    if tried_before:
+        runs = script_block
+        # The earlier attempts above did not close it; say where the latest suggestion stands.
+        if status == "dismissed":
+            return f"No working fix yet; the next suggestion, **{title}**, was dismissed.{runs}"
+        return f"No working fix yet. Suggested next, not yet applied: **{title}**.{runs}"
     if status == "dismissed":
         return f"No fix applied yet (the suggested fix **{title}** was dismissed).{script_block}"
     if status == "proposed":
@@ -260,8 +331,11 @@ def _tried(bundle: _Bundle) -> str:
     status = bundle.status
     title = bundle.fix_title
     applied = _on(bundle.field("applied_at"))
-    lines: list[str] = []
-    if status == "applied_success":
+    lines: list[str] = bundle.tried_lines()
+    if lines and status in ("proposed", "dismissed"):
+        verb = "dismissed" if status == "dismissed" else "not applied yet"
+        lines.append(f"- Then **{title}** was suggested; {verb}.")
+    elif status == "applied_success":
         lines.append(
             f"- Applied **{title}**{applied}; it worked{_on(bundle.field('verified_at'))}."
         )
@@ -285,6 +359,23 @@ def _tried(bundle: _Bundle) -> str:
 
 
 def _hypothesis(bundle: _Bundle) -> str:
+    text = _current_hypothesis(bundle)
+    failed = [
+        _fix_field(fix, "title")
+        for fix in bundle.tried
+        if _fix_field(fix, "status") == "applied_failed" and _fix_field(fix, "title")
+    ]
+    if failed:
+        names = ", ".join(f"**{title}**" for title in failed)
+        text += (
+            f" Already tried without success: {names}, so what "
+            f"{'that fix targets' if len(failed) == 1 else 'those fixes target'} is probably "
+            "not (the whole) cause."
+        )
+    return text
+
+
+def _current_hypothesis(bundle: _Bundle) -> str:
     status = bundle.status
     title = bundle.fix_title
     runbook = bundle.runbook
@@ -345,6 +436,13 @@ def _next_steps(bundle: _Bundle) -> list[str]:
 
 # --- hand-off assessment ------------------------------------------------------------------
 
+_EARLIER_PHRASES = {
+    "applied_failed": "did not work",
+    "applied_partial": "partly worked",
+    "applied_pending": "replaced before it was verified",
+    "applied_success": "worked",
+}
+
 
 def handoff_assessment(context: Mapping[str, Any]) -> str:
     bundle = _Bundle(context)
@@ -360,9 +458,15 @@ def handoff_assessment(context: Mapping[str, Any]) -> str:
     }.get(bundle.status, f"fix status: {bundle.status}")
     ticket = f" (ticket #{bundle.ticket})" if bundle.ticket else ""
     facts = len(bundle.facts)
+    earlier = [
+        f"{_fix_field(fix, 'title')} ({_EARLIER_PHRASES.get(_fix_field(fix, 'status'), 'tried')})"
+        for fix in bundle.tried
+        if _fix_field(fix, "title")
+    ]
+    tried = f"; tried before: {', '.join(earlier)}" if earlier else ""
     summary = (
         f"{_sentence(bundle.problem)[:-1]}{ticket}. {facts} confirmed fact"
-        f"{'' if facts == 1 else 's'}; {status_phrase}."
+        f"{'' if facts == 1 else 's'}; {status_phrase}{tried}."
     )
     hypothesis = _hypothesis(bundle).replace("**", "")
     steps = [step.replace("**", "") for step in _next_steps(bundle)][:5]
