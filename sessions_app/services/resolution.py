@@ -4,6 +4,9 @@ Closing a session: post the resolution note (resolve) or the escalation package 
 Both work locally for now: the text is stored and the status flips in one conditional UPDATE,
 so a double submit or two engineers posting at once resolve the session exactly once. The PSA
 write-back and the hand-off service take over through these same functions.
+
+When nothing was edited the text is the preview, which may call the model: that happens before
+the transaction opens, so no database transaction waits on a model call.
 """
 
 from __future__ import annotations
@@ -58,19 +61,30 @@ def _markdown_or_preview(session: AISession, markdown: str | None, kind: Any) ->
     return text
 
 
-def _already_closed(session: AISession) -> Conflict:
-    session.refresh_from_db(fields=["status"])
+def _already_closed(session: AISession, *, refresh: bool = True) -> Conflict:
+    if refresh:
+        session.refresh_from_db(fields=["status"])
     if session.status == SessionStatus.RESOLVED:
         return Conflict("This session is already resolved.", code="already_resolved")
     return Conflict("This session is already escalated.", code="already_escalated")
 
 
-@transaction.atomic
 def post_resolution_note(
     *, session: AISession, actor: User, markdown: str | None = None
 ) -> PostResult:
-    """Resolve the session with the (possibly edited) note. A resolved session answers 409."""
+    """
+    Resolve the session with the (possibly edited) note. A resolved session answers 409. The
+    note is written first (a model call when nothing was edited), outside any transaction.
+    """
+    if session.status == SessionStatus.RESOLVED:
+        # Known closed already: no preview, no model call.
+        raise _already_closed(session, refresh=False)
     text = _markdown_or_preview(session, markdown, "resolution_note")
+    return _resolve(session=session, actor=actor, text=text)
+
+
+@transaction.atomic
+def _resolve(*, session: AISession, actor: User, text: str) -> PostResult:
     now = timezone.now()
     updated = (
         AISession.objects.filter(pk=session.pk)
@@ -95,19 +109,26 @@ def post_resolution_note(
     return PostResult(outcome="resolved_local", session=session, markdown=text)
 
 
-@transaction.atomic
 def escalate_session(
     *, session: AISession, actor: User, markdown: str | None = None, reason: str = ""
 ) -> PostResult:
     """
     Escalate with the (possibly edited) package: status ``escalated``, the package stored as
     JSON with its reason and time. Resolved or already escalated sessions answer 409. The
-    hand-off service replaces the body of this function; callers keep calling it.
+    package is written first (a model call when nothing was edited), outside any transaction.
+    The hand-off service replaces ``_escalate``; callers keep calling this function.
     """
     reason = (reason or "").strip()
     if len(reason) > REASON_LIMIT:
         raise Unprocessable("Keep the reason under 2000 characters.", code="reason_invalid")
+    if session.status in (SessionStatus.RESOLVED, SessionStatus.ESCALATED):
+        raise _already_closed(session, refresh=False)
     text = _markdown_or_preview(session, markdown, "escalation_package")
+    return _escalate(session=session, actor=actor, text=text, reason=reason)
+
+
+@transaction.atomic
+def _escalate(*, session: AISession, actor: User, text: str, reason: str) -> PostResult:
     now = timezone.now()
     package = {
         "markdown": text,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from unittest import mock
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
 from flowpilot.errors import Conflict
+from flowpilot.llm import LLMRequest, LLMResult, get_llm_client
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.services import fixes, resolution
 from sessions_app.tests.test_fixes import make_fix, make_session
@@ -149,3 +152,45 @@ class TestEscalate:
         assert api_client_for(stranger).post(target, {"markdown": "p"}).status_code == 404
         session.refresh_from_db()
         assert session.status == SessionStatus.ACTIVE
+
+
+class TestModelOutsideTheTransaction:
+    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.parametrize("kind", ["resolution", "escalation"])
+    def test_the_text_is_written_before_the_transaction_opens(
+        self, engineer: User, kind: str
+    ) -> None:
+        """With nothing edited the model writes the text, and no transaction is open while it
+        does (a slow model must not hold a database transaction); the post still lands."""
+        session = make_session(engineer)
+        in_transaction: list[bool] = []
+
+        class Spy:
+            def complete(self, request: LLMRequest) -> LLMResult:
+                in_transaction.append(connection.in_atomic_block)
+                return get_llm_client().complete(request)
+
+        with mock.patch("sessions_app.services.previews.get_llm_client", return_value=Spy()):
+            if kind == "resolution":
+                result = resolution.post_resolution_note(session=session, actor=engineer)
+            else:
+                result = resolution.escalate_session(session=session, actor=engineer)
+
+        assert in_transaction == [False]
+        session.refresh_from_db()
+        expected = SessionStatus.RESOLVED if kind == "resolution" else SessionStatus.ESCALATED
+        assert session.status == expected
+        assert result.markdown.startswith("## Problem")
+
+    def test_a_known_closed_session_is_refused_without_a_model_call(self, engineer: User) -> None:
+        """Re-posting on a session already resolved answers 409 before any preview is built."""
+        session = make_session(engineer)
+        resolution.post_resolution_note(session=session, actor=engineer, markdown="done")
+        with mock.patch("sessions_app.services.previews.get_llm_client") as llm:
+            with pytest.raises(Conflict) as resolved:
+                resolution.post_resolution_note(session=session, actor=engineer)
+            with pytest.raises(Conflict) as escalated:
+                resolution.escalate_session(session=session, actor=engineer)
+        assert llm.call_count == 0
+        assert resolved.value.code == "already_resolved"
+        assert escalated.value.code == "already_resolved"
