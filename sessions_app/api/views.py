@@ -73,7 +73,9 @@ def _detail(session: AISession) -> dict[str, Any]:
 
 
 def _turn(session: AISession, turn: chat.TurnResult) -> dict[str, Any]:
-    session.refresh_from_db(fields=["state_version", "updated_at"])
+    if turn.state_version is None:
+        # An answered step returned without storing anything: read the current version.
+        session.refresh_from_db(fields=["state_version", "updated_at"])
     return {
         **turn_body(turn, _lane_items(session), _facts(session)),
         "state_version": session.state_version,

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -50,7 +50,7 @@ from sessions_app.models import (
     TaskKind,
     TaskStatus,
 )
-from sessions_app.services import assistant, fixes
+from sessions_app.services import assistant, fixes, sessions
 from sessions_app.services.lane import LaneMerge, item_key, merge_lane
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ class TurnResult:
     lane: LaneMerge | None = None
     errors: list[str] = field(default_factory=list)
     duplicate: bool = False
+    # The session's state_version once the turn is stored (None: not read by this turn).
+    state_version: int | None = None
 
     @property
     def facts_changed(self) -> bool:
@@ -136,11 +138,14 @@ def get_user_step(session: AISession, step_id: int | str) -> AISessionStep:
 
 def reply_to(session: AISession, user_step: AISessionStep) -> AISessionStep | None:
     """The assistant step answering ``user_step`` (the first one after it), if any."""
-    return (
+    # Usually there is none: look for its id first and load the row only when it exists.
+    reply_id = (
         AISessionStep.objects.filter(session=session, role=StepRole.ASSISTANT, pk__gt=user_step.pk)
         .order_by("pk")
+        .values_list("pk", flat=True)
         .first()
     )
+    return None if reply_id is None else AISessionStep.objects.filter(pk=reply_id).first()
 
 
 def pending_user_step(session: AISession) -> AISessionStep | None:
@@ -192,12 +197,18 @@ def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMReque
         for _, text, status, answer in lane_rows
         if status == TaskStatus.DONE
     ][:20]
-    fix = fixes.active_fix(session)
+    # The three fields the prompt shows, not the whole row (script, parameters, JSON).
+    fix = (
+        SuggestedFix.objects.filter(session=session, superseded_at__isnull=True)
+        .values_list("title", "status", "applied_at")
+        .first()
+    )
     active_fix: dict[str, Any] | None = None
     if fix is not None:
-        active_fix = {"title": fix.title, "status": fix.status}
-        if fix.applied_at:
-            active_fix["applied_at"] = fix.applied_at.isoformat()
+        title, status, applied_at = fix
+        active_fix = {"title": title, "status": status}
+        if applied_at:
+            active_fix["applied_at"] = applied_at.isoformat()
     context: dict[str, Any] = {
         "problem": session.problem_summary,
         "ticket": session.psa_ticket_id or None,
@@ -223,16 +234,22 @@ def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMReque
 @transaction.atomic
 def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMResult) -> TurnResult:
     """
-    Save the assistant step and apply its markers. The session row is locked so two racing
-    replies to one step (a double retry) store one answer; the loser gets the winner's step.
+    Save the assistant step and apply its markers. The session row is locked first (by moving
+    its ``updated_at``) so two racing replies to one step (a double retry) store one answer;
+    the loser gets the winner's step. ``session`` leaves with the stored ``state_version``.
     """
-    AISession.objects.select_for_update().filter(pk=session.pk).values_list("pk").first()
+    now = timezone.now()
+    sessions.touch_session(session=session, now=now)
     existing = reply_to(session, user_step)
     if existing is not None:
-        return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
+        return TurnResult(
+            user_step=user_step,
+            assistant_step=existing,
+            duplicate=True,
+            state_version=session.state_version,
+        )
     parsed = parse_markers(result.text)
     errors = list(parsed.errors)
-    now = timezone.now()
     step = AISessionStep.objects.create(
         account_id=session.account_id,
         session=session,
@@ -249,12 +266,17 @@ def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMRes
     turn = TurnResult(user_step=user_step, assistant_step=step, errors=errors)
     if parsed.tasks is not None:
         turn.lane = merge_lane(session=session, step=step, lane=parsed.tasks)
-    turn.facts = _record_promotions(session=session, promotions=parsed.promotions)
+    turn.facts = _record_promotions(
+        session=session,
+        promotions=parsed.promotions,
+        items=turn.lane.items if turn.lane is not None else None,
+    )
     if turn.facts:
-        session.bump_state_version()
-    else:
-        AISession.objects.filter(pk=session.pk).update(updated_at=now)
+        # The row is locked by this transaction: the increment needs no read-back.
+        AISession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
+        session.state_version += 1
     _apply_fix_markers(session=session, step=step, parsed=parsed, turn=turn)
+    turn.state_version = session.state_version
     if turn.errors != errors:
         AISessionStep.objects.filter(pk=step.pk).update(marker_errors=turn.errors)
         step.marker_errors = turn.errors
@@ -269,7 +291,13 @@ def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def _record_promotions(*, session: AISession, promotions: list[Promotion]) -> list[Fact]:
+def _record_promotions(
+    *, session: AISession, promotions: list[Promotion], items: list[TaskItem] | None = None
+) -> list[Fact]:
+    """
+    Add the promoted facts (duplicates of live facts skipped). ``items`` are every lane row of
+    the session when this turn's lane merge already read them; otherwise they are read here.
+    """
     if not promotions:
         return []
     known = {
@@ -278,10 +306,13 @@ def _record_promotions(*, session: AISession, promotions: list[Promotion]) -> li
             "text", flat=True
         )
     }
-    items = {
-        item_key(item.kind, item.text): item
-        for item in TaskItem.objects.filter(session=session).order_by("-id")
-    }
+    rows = (
+        sorted(items, key=lambda item: item.pk, reverse=True)
+        if items is not None
+        else TaskItem.objects.filter(session=session).order_by("-id")
+    )
+    # Newest first, so the oldest row of a repeated text wins.
+    by_key = {item_key(item.kind, item.text): item for item in rows}
     created: list[Fact] = []
     for promotion in promotions:
         key = _normal(promotion.text)
@@ -290,7 +321,7 @@ def _record_promotions(*, session: AISession, promotions: list[Promotion]) -> li
         known.add(key)
         item = None
         if promotion.source in ("question", "check") and promotion.ref:
-            item = items.get(item_key(promotion.source, promotion.ref))
+            item = by_key.get(item_key(promotion.source, promotion.ref))
         source = {
             "question": FactSource.QUESTION,
             "check": FactSource.CHECK,
@@ -319,27 +350,26 @@ def _record_promotions(*, session: AISession, promotions: list[Promotion]) -> li
 def _apply_fix_markers(
     *, session: AISession, step: AISessionStep, parsed: ParsedReply, turn: TurnResult
 ) -> None:
+    # Both fixes services are atomic themselves: a refused marker rolls back to their savepoint.
     if parsed.fix is not None:
         proposal = parsed.fix
         try:
-            with transaction.atomic():
-                turn.fix = fixes.propose_fix(
-                    session=session,
-                    step=step,
-                    title=proposal.title,
-                    description=proposal.description,
-                    confidence=proposal.confidence,
-                    script=proposal.script,
-                    parameters=[parameter.as_dict() for parameter in proposal.parameters],
-                )
+            turn.fix = fixes.propose_fix(
+                session=session,
+                step=step,
+                title=proposal.title,
+                description=proposal.description,
+                confidence=proposal.confidence,
+                script=proposal.script,
+                parameters=[parameter.as_dict() for parameter in proposal.parameters],
+            )
         except DomainError as exc:
             turn.errors.append(f"[SUGGEST_FIX] not stored: {exc.detail}")
     if parsed.outcome is not None:
         try:
-            with transaction.atomic():
-                turn.outcome_proposed = fixes.record_ai_outcome_proposal(
-                    session=session, outcome=parsed.outcome.outcome, reason=parsed.outcome.reason
-                )
+            turn.outcome_proposed = fixes.record_ai_outcome_proposal(
+                session=session, outcome=parsed.outcome.outcome, reason=parsed.outcome.reason
+            )
         except DomainError as exc:
             turn.errors.append(f"[FIX_OUTCOME] not stored: {exc.detail}")
         if not turn.outcome_proposed:

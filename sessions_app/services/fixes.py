@@ -29,6 +29,7 @@ from sessions_app.models import (
     FixStatus,
     SuggestedFix,
 )
+from sessions_app.services.sessions import bump_state_version
 
 # An outcome may be recorded from these statuses; the others are terminal.
 OUTCOME_ALLOWED_FROM = (FixStatus.PROPOSED, FixStatus.APPLIED_PARTIAL, FixStatus.APPLIED_PENDING)
@@ -91,7 +92,7 @@ def propose_fix(
         script=script,
         parameters=parameters,
     )
-    session.bump_state_version()
+    bump_state_version(session=session)
     return fix
 
 

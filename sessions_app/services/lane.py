@@ -10,7 +10,7 @@ already answered or ticked stay visible: that is their work, whatever the model 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,6 +33,9 @@ class LaneMerge:
     kept: int
     added: int
     removed: int
+    # Every lane row of the session as the merge read or created it (for look-ups by kind and
+    # text; ``removed_at`` of the rows this merge dropped is not refreshed).
+    items: list[TaskItem] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def changed(self) -> bool:
@@ -46,12 +49,13 @@ def _entries(lane: TaskLane) -> list[tuple[str, str, str]]:
     return entries
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def merge_lane(*, session: AISession, step: AISessionStep | None, lane: TaskLane) -> LaneMerge:
     """Apply a turn's lane: keep matching rows, revive re-listed ones, add new, drop the rest."""
     now = timezone.now()
     existing: dict[tuple[str, str], TaskItem] = {}
-    for item in TaskItem.objects.filter(session=session).order_by("removed_at", "-id"):
+    rows = list(TaskItem.objects.filter(session=session).order_by("removed_at", "-id"))
+    for item in rows:
         # Live rows sort first (NULLs first on PostgreSQL, not on SQLite): prefer them.
         key = item_key(item.kind, item.text)
         current = existing.get(key)
@@ -107,7 +111,9 @@ def merge_lane(*, session: AISession, step: AISessionStep | None, lane: TaskLane
         .update(removed_at=now, updated_at=now)
     )
     revived_count = sum(1 for item in to_update if item.pk in listed)
-    return LaneMerge(kept=revived_count, added=len(to_create), removed=removed)
+    return LaneMerge(
+        kept=revived_count, added=len(to_create), removed=removed, items=[*rows, *to_create]
+    )
 
 
 def get_item(session: AISession, uid: str) -> TaskItem:
