@@ -15,15 +15,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthedRequest
 from accounts.permissions import engineer_or_admin_required
 from flowpilot.errors import DomainError, Forbidden, NotFound, Unprocessable
-from sessions_app.access import can_work_on, get_session
-from sessions_app.models import AISession, FixStatus, SessionStatus, SuggestedFix
+from sessions_app.access import get_session
+from sessions_app.fix_context import fix_panel_context
+from sessions_app.models import AISession, FixStatus, SuggestedFix
 from sessions_app.services import fixes, previews, resolution
 
 KINDS: dict[str, previews.PreviewKind] = {
@@ -32,12 +32,6 @@ KINDS: dict[str, previews.PreviewKind] = {
 }
 DIALOGS = ("failed", "partial", "pending")
 OUTCOME_FIELDS = ("outcome", "failure_reason", "notes", "reason")
-DECISION_CHOICES = [
-    ("one_off", "Use once"),
-    ("draft_template", "Draft template"),
-    ("build_template", "Build template"),
-    ("dismissed", "Dismiss"),
-]
 OUTCOME_TOASTS = {
     FixStatus.APPLIED_SUCCESS: ("Marked as worked.", "emerald"),
     FixStatus.APPLIED_FAILED: ("Recorded: the fix didn't work.", "red"),
@@ -51,103 +45,6 @@ DECISION_TOASTS = {
     "build_template": ("Saved: the template builder arrives with the script library.", "cyan"),
     "dismissed": ("Fix dismissed.", "neutral"),
 }
-
-
-def fix_panel_context(
-    request: Any, session: AISession, fix: SuggestedFix | None, **extra: Any
-) -> dict[str, Any]:
-    """Everything the panel templates read; the session page's include gets the same."""
-    user = getattr(request, "user", None)
-    can_act = bool(user is not None and user.is_authenticated and can_work_on(user, session))
-    closed = session.status == SessionStatus.RESOLVED
-    proposal = fix.ai_outcome_proposal if fix is not None and not fix.is_terminal else None
-    context: dict[str, Any] = {
-        "session": session,
-        "fix": fix,
-        "can_act": can_act and not closed,
-        "can_post": can_act and session.status != SessionStatus.RESOLVED,
-        "can_escalate": can_act
-        and session.status not in (SessionStatus.RESOLVED, SessionStatus.ESCALATED),
-        "fix_state": _fix_state(fix),
-        "proposal": proposal,
-        "proposal_label": _proposal_label(proposal),
-        "closed_note_html": previews.render_markdown(session.resolution_note)
-        if session.status == SessionStatus.RESOLVED and session.resolution_note
-        else "",
-        "decision_choices": DECISION_CHOICES,
-        "preview": None,
-        "rendered_script": "",
-        "page_url": f"/sessions/{session.pk}/fix",
-    }
-    context.update(extra)
-    context["dialogs"] = _dialogs(
-        fix, context.get("open_dialog", ""), context.get("errors", {}), context.get("values", {})
-    )
-    context.setdefault("open_dialog", "")
-    return context
-
-
-def _dialogs(
-    fix: SuggestedFix | None, open_dialog: str, errors: dict[str, str], values: dict[str, str]
-) -> list[dict[str, Any]]:
-    """The three outcome dialogs, with what was typed and the inline error when re-shown."""
-    if fix is None:
-        return []
-    specs = [
-        ("failed", FixStatus.APPLIED_FAILED, "failure_reason", "Didn't work", "What happened?",
-         "The error is back after a minute…", False, "btn-danger", "Record: didn't work",
-         ""),
-        ("partial", FixStatus.APPLIED_PARTIAL, "notes", "Partially worked",
-         "What works now, and what still fails?", "Outlook syncs, but shared calendars don't…",
-         True, "btn-amber", "Save notes", fix.partial_notes),
-        ("pending", FixStatus.APPLIED_PENDING, "reason", "Waiting to verify",
-         "What are you waiting on?", "A reboot tonight, AD replication, a OneDrive sync…",
-         True, "btn-primary", "Wait and remind me", fix.pending_reason),
-    ]  # fmt: skip
-    dialogs = []
-    for name, outcome, field, title, label, placeholder, required, button, submit, current in specs:
-        shown = open_dialog == name
-        dialogs.append(
-            {
-                "name": name,
-                "outcome": outcome,
-                "field": field,
-                "title": title,
-                "label": label,
-                "placeholder": placeholder,
-                "required": required,
-                "button_class": button,
-                "submit": submit,
-                "value": values.get(field, "") if shown and values else current,
-                "error": errors.get(field, "") if shown else "",
-            }
-        )
-    return dialogs
-
-
-def _fix_state(fix: SuggestedFix | None) -> str:
-    """Which banner the card shows: proposed, verifying, partial, pending or a final state."""
-    if fix is None:
-        return "none"
-    if fix.status == FixStatus.PROPOSED:
-        return "verifying" if fix.applied_at else "proposed"
-    return {
-        FixStatus.APPLIED_PARTIAL: "partial",
-        FixStatus.APPLIED_PENDING: "pending",
-        FixStatus.APPLIED_SUCCESS: "success",
-        FixStatus.APPLIED_FAILED: "failed",
-        FixStatus.DISMISSED: "dismissed",
-    }[FixStatus(fix.status)]
-
-
-def _proposal_label(proposal: dict[str, Any] | None) -> str:
-    if not proposal:
-        return ""
-    return {
-        "applied_success": "The assistant thinks this worked — confirm?",
-        "applied_failed": "The assistant thinks this didn't work — confirm?",
-        "applied_partial": "The assistant thinks this only partly worked — confirm?",
-    }.get(str(proposal.get("outcome")), "")
 
 
 def _trigger(response: HttpResponse, message: str, tone: str, *events: str) -> HttpResponse:
@@ -330,6 +227,7 @@ def post(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
         raise Http404("Unknown post.")
     session = _session_for_write(request, session_id)
     markdown = request.POST.get("markdown", "")
+    reason = request.POST.get("reason", "")
     try:
         if kind == "resolution":
             result = resolution.post_resolution_note(
@@ -338,30 +236,30 @@ def post(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
             message = "Session resolved. The note is saved."
         else:
             result = resolution.escalate_session(
-                session=session,
-                actor=request.user,
-                markdown=markdown,
-                reason=request.POST.get("reason", ""),
+                session=session, actor=request.user, markdown=markdown, reason=reason
             )
             message = "Session escalated with the package."
     except DomainError as exc:
+        # The popover comes back with what the engineer wrote and the error inline: a refused
+        # post never loses their edits.
         session.refresh_from_db()
+        context = fix_panel_context(
+            request,
+            session,
+            fixes.active_fix(session),
+            kind=kind,
+            post_error=exc.detail,
+            draft_markdown=markdown,
+            draft_reason=reason,
+        )
         if not request.htmx:
-            return _error(request, session, fixes.active_fix(session), exc)
-        context = fix_panel_context(request, session, fixes.active_fix(session))
-        response = render(request, "sessions_app/_fix_panel_body.html", context)
-        return _trigger(response, exc.detail, "amber")
+            return render(request, "sessions_app/fix_page.html", context, status=exc.status)
+        response = render(request, "sessions_app/_post_failed.html", context)
+        response["HX-Retarget"] = "#fix-preview"
+        response["HX-Reswap"] = "innerHTML"
+        return _trigger(response, exc.detail, "amber" if exc.status in (409, 422) else "red")
     if not request.htmx:
         return _back(request, session)
     context = fix_panel_context(request, result.session, fixes.active_fix(result.session))
-    response = render(request, "sessions_app/_fix_panel_body.html", context)
+    response = render(request, "sessions_app/_post_done.html", context)
     return _trigger(response, message, "emerald", "fix-changed", "session-status-changed")
-
-
-def render_fix_panel(request: Any, session: AISession, fix: SuggestedFix | None) -> str:
-    """The panel as HTML, for the session page's include and for pushes."""
-    return render_to_string(
-        "sessions_app/_fix_panel_body.html",
-        fix_panel_context(request, session, fix),
-        request=request,
-    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from sessions_app.fix_views import fix_panel_context
+from sessions_app.fix_context import render_fix_panel
 from sessions_app.services.fixes import active_fix
 
 register = template.Library()
@@ -25,10 +24,5 @@ def fix_panel(context: template.Context) -> SafeString:
     fix: Any = context.get("fix", _MISSING)
     if fix is _MISSING:
         fix = active_fix(session)
-    request = context.get("request")
-    html = render_to_string(
-        "sessions_app/_fix_panel_body.html",
-        fix_panel_context(request, session, fix),
-        request=request,
-    )
+    html = render_fix_panel(context.get("request"), session, fix)
     return mark_safe(html)  # noqa: S308 - a rendered, auto-escaped template

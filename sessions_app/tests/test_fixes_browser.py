@@ -81,11 +81,14 @@ def test_pending_survives_reload_then_worked_then_preview_edit_and_post(
 
     edited = text.input_value() + "\nCustomer confirmed printing from Word and Excel.\n"
     text.fill(edited)
+    expect(page.get_by_test_id("session-status-pill")).to_have_text("Active")
     page.get_by_test_id("preview-post").click()
     resolved = page.get_by_test_id("session-resolved-banner")
     expect(resolved).to_contain_text("Session resolved")
     expect(resolved).to_contain_text("Customer confirmed printing from Word and Excel.")
     expect(page.locator("#toasts")).to_contain_text("Session resolved")
+    # The header pill follows the post without a reload.
+    expect(page.get_by_test_id("session-status-pill")).to_have_text("Resolved")
 
     session.refresh_from_db()
     assert session.status == SessionStatus.RESOLVED
@@ -125,6 +128,11 @@ def test_ai_proposal_not_yet_and_escalate_instead(
     page.fill("#escalation-reason", "Needs a domain admin")
     page.get_by_test_id("preview-post").click()
     expect(page.get_by_test_id("session-escalated-banner")).to_contain_text("Needs a domain admin")
+    expect(page.get_by_test_id("session-status-pill")).to_have_text("Escalated")
+    # Posted: the preview is closed for good (the panel still offers "Preview resolve note").
+    expect(page.get_by_test_id("preview-resolve")).to_be_visible()
+    page.wait_for_timeout(700)
+    expect(page.get_by_test_id("preview-popover")).to_have_count(0)
     session.refresh_from_db()
     assert session.status == SessionStatus.ESCALATED
     assert "## What we've tried" in session.escalation_package["markdown"]
@@ -147,3 +155,37 @@ def test_open_preview_survives_a_lane_refresh_and_shows_the_new_fact(
     expect(page.get_by_test_id("facts")).to_contain_text("The drive maps fine when run by hand")
     expect(page.get_by_test_id("preview-popover")).to_be_visible()
     expect(text).to_have_value(lambda_contains("- The drive maps fine when run by hand"))
+
+
+def test_a_refused_post_keeps_the_edited_note_and_says_why(
+    page: Any, live_server_url: str, login_as: Callable[[Any, User], None], engineer: User
+) -> None:
+    """A colleague resolves the session while the engineer edits the note: posting answers
+    409, the popover stays with the engineer's text and the error, and the header pill turns
+    Resolved."""
+    from sessions_app.services import resolution
+
+    session = make_session(engineer, "Outlook prompts for a password")
+    login_as(page, engineer)
+    page.goto(f"{live_server_url}/sessions/{session.pk}")
+    page.get_by_test_id("preview-resolve").click()
+    text = page.get_by_test_id("preview-markdown")
+    expect(text).to_have_value(lambda_contains("## Problem"))
+    edited = text.input_value() + "\nHand-written closing words for the customer.\n"
+    text.fill(edited)
+    resolution.post_resolution_note(
+        session=session, actor=engineer, markdown="Closed by a colleague"
+    )
+
+    page.get_by_test_id("preview-post").click()
+
+    expect(page.get_by_test_id("preview-post-error")).to_contain_text(
+        "This session is already resolved."
+    )
+    expect(page.get_by_test_id("preview-popover")).to_be_visible()
+    expect(page.get_by_test_id("preview-markdown")).to_have_value(
+        lambda_contains("Hand-written closing words for the customer.")
+    )
+    expect(page.get_by_test_id("session-status-pill")).to_have_text("Resolved")
+    session.refresh_from_db()
+    assert session.resolution_note == "Closed by a colleague"

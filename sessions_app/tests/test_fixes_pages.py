@@ -10,6 +10,7 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 
 from accounts.models import User
+from accounts.permissions import ENGINEER_OR_ADMIN_REQUIRED
 from sessions_app.models import AISession, FixStatus, SessionStatus
 from sessions_app.services import fixes
 from sessions_app.tests.test_fixes import make_fix, make_session
@@ -237,8 +238,19 @@ class TestActions:
         fix = make_fix(session)
         url = fix_url(session, fix.pk, "outcome")
         body = {"outcome": "applied_success"}
-        assert client_for(viewer).post(url, body).status_code == 403
-        assert client_for(teammate).post(url, body).status_code == 403
+        refused = client_for(viewer).post(url, body)
+        assert refused.status_code == 403
+        assert ENGINEER_OR_ADMIN_REQUIRED == "Engineer or admin access required"
+        assert (
+            '<p class="muted" id="error-message">Engineer or admin access required</p>'
+            in refused.content.decode()
+        )
+        not_theirs = client_for(teammate).post(url, body)
+        assert not_theirs.status_code == 403
+        assert (
+            "Only the session&#x27;s engineer or whoever picked it up can change it."
+            in not_theirs.content.decode()
+        )
         assert client_for(stranger).post(url, body).status_code == 404
         other_fix = make_fix(make_session(engineer, "Other"))
         assert client_for(engineer).post(fix_url(session, other_fix.pk, "apply")).status_code == 404
@@ -317,12 +329,160 @@ class TestPreviewAndPost:
         self, engineer: User, viewer: User, stranger: User, client_for: ClientFor
     ) -> None:
         session = make_session(engineer)
-        assert (
-            client_for(viewer).post(f"/sessions/{session.pk}/preview/resolution").status_code == 403
-        )
-        assert client_for(viewer).post(f"/sessions/{session.pk}/post/resolution").status_code == 403
+        message = '<p class="muted" id="error-message">Engineer or admin access required</p>'
+        preview = client_for(viewer).post(f"/sessions/{session.pk}/preview/resolution")
+        assert preview.status_code == 403
+        assert message in preview.content.decode()
+        post = client_for(viewer).post(f"/sessions/{session.pk}/post/resolution")
+        assert post.status_code == 403
+        assert message in post.content.decode()
         assert (
             client_for(stranger).post(f"/sessions/{session.pk}/post/resolution").status_code == 404
         )
         session.refresh_from_db()
         assert session.status == SessionStatus.ACTIVE
+
+
+class TestPopoverForWhoCanPost:
+    def test_a_colleague_sees_the_preview_read_only(
+        self, engineer: User, teammate: User, client_for: ClientFor
+    ) -> None:
+        """Any engineer may read a preview; only whoever works the session gets 'Confirm &
+        post'. The others get the text read-only and a short note."""
+        session = make_session(engineer)
+        html = (
+            client_for(teammate)
+            .post(f"/sessions/{session.pk}/preview/resolution", **HX)
+            .content.decode()
+        )
+        assert 'data-testid="preview-popover"' in html
+        assert 'data-testid="preview-post"' not in html
+        assert "Confirm &amp; post" not in html
+        assert f'action="/sessions/{session.pk}/post/resolution"' not in html
+        assert "Read-only: only the session's engineer or whoever picked it up" in html
+        assert "## Problem" in html
+        own = client_for(engineer).post(f"/sessions/{session.pk}/preview/resolution", **HX)
+        assert 'data-testid="preview-post"' in own.content.decode()
+
+    def test_an_escalated_session_offers_no_second_escalation(
+        self, engineer: User, client_for: ClientFor
+    ) -> None:
+        session = make_session(engineer)
+        session.status = SessionStatus.ESCALATED
+        session.save(update_fields=["status"])
+        client = client_for(engineer)
+        package = client.post(f"/sessions/{session.pk}/preview/escalation", **HX).content.decode()
+        assert 'data-testid="preview-post"' not in package
+        assert "This session is already escalated." in package
+        note = client.post(f"/sessions/{session.pk}/preview/resolution", **HX).content.decode()
+        assert 'data-testid="preview-post"' in note
+
+
+class TestFailedPostKeepsTheText:
+    def test_a_refused_post_answers_the_popover_with_the_edits_and_the_error(
+        self, engineer: User, client_for: ClientFor
+    ) -> None:
+        """A 422 re-renders the popover (retargeted into the preview slot) with the edited
+        package, the reason and the error inline; nothing is posted."""
+        session = make_session(engineer)
+        edited = "## Problem\n\nPrinter stuck <b>on floor 2</b> (edited by hand)"
+        response = client_for(engineer).post(
+            f"/sessions/{session.pk}/post/escalation",
+            {"markdown": edited, "reason": "x" * 2001},
+            **HX,
+        )
+        assert response.status_code == 200
+        assert response["HX-Retarget"] == "#fix-preview"
+        assert response["HX-Reswap"] == "innerHTML"
+        html = response.content.decode()
+        assert 'data-testid="preview-popover"' in html
+        assert (
+            "## Problem\n\nPrinter stuck &lt;b&gt;on floor 2&lt;/b&gt; (edited by hand)</textarea>"
+            in html
+        )
+        assert 'value="' + "x" * 2001 + '"' in html
+        assert 'data-testid="preview-post-error"' in html
+        assert "Keep the reason under 2000 characters." in html
+        assert 'data-dirty="true"' in html
+        assert trigger(response)["toast"]["tone"] == "amber"  # type: ignore[index]
+        session.refresh_from_db()
+        assert session.status == SessionStatus.ACTIVE
+
+    def test_resolved_meanwhile_keeps_the_text_read_only(
+        self, engineer: User, client_for: ClientFor
+    ) -> None:
+        """Someone resolved the session first: the 409 keeps the engineer's note (read-only,
+        to copy) and the header pill is swapped to Resolved."""
+        session = make_session(engineer)
+        client = client_for(engineer)
+        client.post(f"/sessions/{session.pk}/post/resolution", {"markdown": "first"}, **HX)
+        response = client.post(
+            f"/sessions/{session.pk}/post/resolution", {"markdown": "My careful note"}, **HX
+        )
+        html = response.content.decode()
+        assert response["HX-Retarget"] == "#fix-preview"
+        assert "My careful note</textarea>" in html
+        assert "This session is already resolved." in html
+        assert 'data-testid="preview-post"' not in html
+        assert 'id="session-status-pill"' in html and 'hx-swap-oob="true"' in html
+        session.refresh_from_db()
+        assert session.resolution_note == "first"
+
+    def test_without_javascript_the_fix_page_keeps_the_text(
+        self, engineer: User, client_for: ClientFor
+    ) -> None:
+        session = make_session(engineer)
+        response = client_for(engineer).post(
+            f"/sessions/{session.pk}/post/resolution", {"markdown": "y" * 50_001}
+        )
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert "Suggested fix and closing notes" in html
+        assert "y" * 50_001 + "</textarea>" in html
+        assert "The text is too long to post." in html
+
+
+class TestStatusPill:
+    @pytest.mark.parametrize(
+        ("kind", "label"), [("resolution", "Resolved"), ("escalation", "Escalated")]
+    )
+    def test_a_post_swaps_the_header_pill_out_of_band(
+        self, engineer: User, client_for: ClientFor, kind: str, label: str
+    ) -> None:
+        """The session page's header pill has an id; a successful post answers the new pill
+        out of band next to the panel, so the header follows without a reload."""
+        session = make_session(engineer)
+        client = client_for(engineer)
+        page = client.get(f"/sessions/{session.pk}").content.decode()
+        assert 'id="session-status-pill"' in page
+        response = client.post(f"/sessions/{session.pk}/post/{kind}", {"markdown": "done"}, **HX)
+        html = response.content.decode()
+        assert 'id="fix-panel"' in html
+        pill = html[html.index('<span id="session-status-pill"') :]
+        assert pill.startswith(
+            '<span id="session-status-pill" class="session-status-pill" '
+            'data-testid="session-status-pill" hx-swap-oob="true">'
+        )
+        assert f">{label}</span>" in pill
+        assert "session-status-changed" in trigger(response)
+
+
+class TestStyleAndStructure:
+    def test_dashboard_panel_uses_a_class_not_an_inline_style(
+        self, engineer: User, client_for: ClientFor
+    ) -> None:
+        html = client_for(engineer).get("/").content.decode()
+        assert 'data-testid="recent-sessions"' in html
+        assert 'style="margin-left:auto"' not in html
+        assert 'class="small card-head-link"' in html
+
+    def test_the_panel_tag_does_not_import_a_views_module(self) -> None:
+        """The template tag and the views share a plain context module."""
+        import inspect
+
+        from sessions_app import fix_context, fix_views
+        from sessions_app.templatetags import fix_panel
+
+        assert "fix_views" not in inspect.getsource(fix_panel)
+        assert fix_panel.render_fix_panel is fix_context.render_fix_panel
+        assert fix_views.fix_panel_context is fix_context.fix_panel_context

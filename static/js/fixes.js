@@ -109,9 +109,16 @@
     scheduleRefresh();
   }
   new MutationObserver(keepPreview).observe(document.body, { childList: true, subtree: true });
-  document.addEventListener("htmx:beforeRequest", (event) => {
-    // Posting the note or package closes the preview for good.
-    if (event.target.closest && event.target.closest(".preview-form")) saved = null;
+  document.addEventListener("htmx:afterRequest", (event) => {
+    // A posted note or package closes the preview for good. A refused post answers the popover
+    // again (retargeted, with the engineer's text and the error), which stays open. The form is
+    // detached by then, so htmx re-fires this on an ancestor: look at the request's element.
+    const detail = event.detail || {};
+    const source = detail.requestConfig && detail.requestConfig.elt;
+    if (!source || !source.closest || !source.closest(".preview-form")) return;
+    if (detail.successful && !(detail.xhr && detail.xhr.getResponseHeader("HX-Retarget"))) {
+      saved = null;
+    }
   });
 
   // A preview the engineer asked for scrolls into view; an automatic refresh never moves the page.
