@@ -5,6 +5,11 @@ endpoints and previews build on the same functions.
 Every change a preview reads (decision, apply, outcome, drafted script) bumps the session's
 ``state_version`` in the same transaction. State transitions are settled by a conditional
 UPDATE on the status and its row count, so concurrent requests cannot both win.
+
+Lock order: every service here locks the session row first, then touches fix rows, the same
+order as a chat turn (``chat.record_reply`` locks the session, then proposes a fix or an
+outcome). Taking them the other way round deadlocks against a concurrent reply on PostgreSQL.
+Once a session is resolved its fix no longer changes (409 ``session_closed``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from sessions_app.models import (
     AISessionStep,
     FixDecision,
     FixStatus,
+    SessionStatus,
     SuggestedFix,
 )
 from sessions_app.services.sessions import bump_state_version
@@ -66,6 +72,26 @@ def get_fix(session: AISession, fix_id: int | str) -> SuggestedFix:
         raise NotFound("No such suggested fix in this session.") from exc
 
 
+def _lock_session(session: AISession, *, open_only: bool = True) -> None:
+    """
+    Lock the session row (the first statement of every fix service: see the module's lock
+    order). ``open_only`` refuses a resolved session with 409 ``session_closed``.
+    """
+    status = (
+        AISession.objects.select_for_update()
+        .filter(pk=session.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status is None:
+        raise NotFound("No such session.")
+    if open_only and status == SessionStatus.RESOLVED:
+        raise Conflict(
+            "This session is resolved: its suggested fix can no longer change.",
+            code="session_closed",
+        )
+
+
 @transaction.atomic
 def propose_fix(
     *,
@@ -78,6 +104,7 @@ def propose_fix(
     parameters: list[dict[str, Any]],
 ) -> SuggestedFix:
     """Store a new suggested fix, superseding the active one. Bumps the session's state_version."""
+    _lock_session(session, open_only=False)
     now = timezone.now()
     SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).update(
         superseded_at=now, updated_at=now
@@ -98,18 +125,20 @@ def propose_fix(
 
 @transaction.atomic
 def record_ai_outcome_proposal(*, session: AISession, outcome: str, reason: str) -> bool:
-    """Attach the assistant's belief about the active fix's outcome; the engineer confirms it."""
-    fix = active_fix(session)
-    if fix is None or fix.is_terminal:
-        return False
-    fix.ai_outcome_proposal = {
-        "outcome": outcome,
-        "reason": reason,
-        "proposed_at": timezone.now().isoformat(),
-    }
-    fix.updated_at = timezone.now()
-    fix.save(update_fields=["ai_outcome_proposal", "updated_at"])
-    return True
+    """
+    Attach the assistant's belief about the active fix's outcome; the engineer confirms it.
+    One conditional UPDATE: a fix that became terminal (or was superseded) meanwhile gets
+    nothing. Answers whether a fix took the proposal.
+    """
+    _lock_session(session, open_only=False)
+    now = timezone.now()
+    updated = SuggestedFix.objects.filter(
+        session=session, superseded_at__isnull=True, status__in=OUTCOME_ALLOWED_FROM
+    ).update(
+        ai_outcome_proposal={"outcome": outcome, "reason": reason, "proposed_at": now.isoformat()},
+        updated_at=now,
+    )
+    return bool(updated)
 
 
 # --- decisions ----------------------------------------------------------------------------
@@ -170,6 +199,7 @@ def decide_fix(
     AI draft); the template decisions record the choice until the script library exists;
     ``dismissed`` supersedes the fix. A superseded fix takes no decision (409).
     """
+    _lock_session(session)
     if decision not in FixDecision.values:
         raise Unprocessable(
             f"Unknown decision {decision!r}; use one of {', '.join(FixDecision.values)}.",
@@ -220,6 +250,7 @@ def apply_fix(*, session: AISession, fix: SuggestedFix, actor: User) -> Suggeste
     Mark the fix applied: stamps applied_at once, status stays ``proposed``. Repeating it is a
     no-op; once an outcome is recorded (or the fix is superseded) it answers 409.
     """
+    _lock_session(session)
     now = timezone.now()
     updated = SuggestedFix.objects.filter(
         pk=fix.pk,
@@ -288,6 +319,7 @@ def record_outcome(
     missing); partial and pending stamp applied_at only. A terminal outcome clears the AI
     proposal. One conditional UPDATE decides concurrent requests: exactly one terminal wins.
     """
+    _lock_session(session)
     errors = validate_outcome(
         outcome=outcome, failure_reason=failure_reason, notes=notes, reason=reason
     )
@@ -333,6 +365,7 @@ def record_outcome(
 @transaction.atomic
 def clear_ai_outcome_proposal(*, session: AISession, fix: SuggestedFix) -> SuggestedFix:
     """ "Not yet": drop the assistant's proposal for good. Status and state_version stay."""
+    _lock_session(session, open_only=False)
     SuggestedFix.objects.filter(pk=fix.pk).update(
         ai_outcome_proposal=None, updated_at=timezone.now()
     )
@@ -380,6 +413,7 @@ def submit_fix_draft(
     The inline builder's submit: store the drafted script and its parameters on the fix without
     stamping applied_at. Empty → 422; a terminal or superseded fix → 409.
     """
+    _lock_session(session)
     body = (script or "").strip()
     if not body:
         raise Unprocessable("The script is empty.", code="script_empty")

@@ -449,6 +449,69 @@ class TestAiOutcomeProposal:
         )
 
 
+class TestAiOutcomeProposalRace:
+    def test_a_fix_that_turned_terminal_after_being_read_gets_no_proposal(
+        self, engineer: User, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The proposal is one conditional UPDATE: a copy of the fix read before the engineer
+        recorded a final outcome cannot put a proposal back on it."""
+        session = make_session(engineer)
+        fix = make_fix(session)
+        stale = SuggestedFix.objects.get(pk=fix.pk)  # read while still proposed
+        fixes.record_outcome(session=session, fix=fix, outcome="applied_failed", actor=engineer)
+        monkeypatch.setattr(fixes, "active_fix", lambda _session: stale)
+
+        stored = fixes.record_ai_outcome_proposal(
+            session=session, outcome="applied_success", reason="Sounds fixed"
+        )
+
+        assert stored is False
+        fix.refresh_from_db()
+        assert fix.status == FixStatus.APPLIED_FAILED
+        assert fix.ai_outcome_proposal is None
+
+    def test_a_superseded_fix_gets_no_proposal_but_the_new_one_does(self, engineer: User) -> None:
+        session = make_session(engineer)
+        old = make_fix(session)
+        new = make_fix(session, title="Clear the spool folder")
+        assert fixes.record_ai_outcome_proposal(
+            session=session, outcome="applied_partial", reason="r"
+        )
+        old.refresh_from_db()
+        new.refresh_from_db()
+        assert old.ai_outcome_proposal is None
+        assert new.ai_outcome_proposal is not None
+        assert new.ai_outcome_proposal["outcome"] == "applied_partial"
+
+
+class TestResolvedSession:
+    @pytest.mark.parametrize("action", ["apply", "outcome", "decision", "draft"])
+    def test_fix_services_refuse_a_resolved_session(self, engineer: User, action: str) -> None:
+        from sessions_app.services import resolution
+
+        session = make_session(engineer)
+        fix = make_fix(session)
+        resolution.post_resolution_note(session=session, actor=engineer, markdown="Done")
+        calls = {
+            "apply": lambda: fixes.apply_fix(session=session, fix=fix, actor=engineer),
+            "outcome": lambda: fixes.record_outcome(
+                session=session, fix=fix, outcome="applied_failed", actor=engineer
+            ),
+            "decision": lambda: fixes.decide_fix(
+                session=session, fix=fix, decision="dismissed", actor=engineer
+            ),
+            "draft": lambda: fixes.submit_fix_draft(
+                session=session, fix=fix, script="Get-Service", parameters=[], actor=engineer
+            ),
+        }
+        with pytest.raises(Conflict) as exc:
+            calls[action]()
+        assert exc.value.code == "session_closed"
+        assert exc.value.status == 409
+        fix.refresh_from_db()
+        assert fix.status == FixStatus.PROPOSED and fix.superseded_at is None
+
+
 class TestDraftSubmit:
     def test_draft_writes_script_and_parameters_without_applying(self, engineer: User) -> None:
         session = make_session(engineer)

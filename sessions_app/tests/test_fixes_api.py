@@ -320,3 +320,56 @@ class TestDraft:
         assert api_client_for(viewer).post(url, {"script": "x"}, format="json").status_code == 403
         assert api_client_for(stranger).post(url, {"script": "x"}, format="json").status_code == 404
         assert SuggestedFix.objects.get(pk=fix.pk).script != "x"
+
+
+class TestResolvedSession:
+    @pytest.mark.parametrize(
+        ("method", "action", "body"),
+        [
+            ("post", "apply", {}),
+            ("patch", "outcome", {"outcome": "applied_success"}),
+            ("post", "decision", {"decision": "one_off"}),
+            ("post", "draft", {"script": "Get-Service Spooler", "parameters": []}),
+        ],
+    )
+    def test_a_resolved_session_refuses_every_fix_change_with_409(
+        self, engineer: User, api_client_for: ApiFor, method: str, action: str, body: dict
+    ) -> None:
+        """Once resolved, apply / outcome / decision / draft answer 409 session_closed and
+        change nothing (the pages already hide these buttons)."""
+        from sessions_app.services import resolution
+
+        session = make_session(engineer)
+        fix = make_fix(session)
+        resolution.post_resolution_note(session=session, actor=engineer, markdown="Done")
+        before = version(session)
+
+        response = getattr(api_client_for(engineer), method)(
+            f"{base(session)}/{fix.pk}/{action}", body, format="json"
+        )
+
+        assert response.status_code == 409
+        assert response.json()["code"] == "session_closed"
+        assert response.json()["detail"] == (
+            "This session is resolved: its suggested fix can no longer change."
+        )
+        fix.refresh_from_db()
+        assert fix.status == FixStatus.PROPOSED
+        assert fix.applied_at is None and fix.decision == ""
+        assert fix.script == "Restart-Service -Name {{service}} -Force"
+        assert version(session) == before
+
+    def test_an_escalated_session_still_takes_outcomes(
+        self, engineer: User, api_client_for: ApiFor
+    ) -> None:
+        """Escalation is not closure: the fix keeps moving."""
+        from sessions_app.services import resolution
+
+        session = make_session(engineer)
+        fix = make_fix(session)
+        resolution.escalate_session(session=session, actor=engineer, markdown="pkg")
+        response = api_client_for(engineer).patch(
+            f"{base(session)}/{fix.pk}/outcome", {"outcome": "applied_success"}, format="json"
+        )
+        assert response.status_code == 200
+        assert response.json()["status"] == "applied_success"

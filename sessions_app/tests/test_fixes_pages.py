@@ -486,3 +486,22 @@ class TestStyleAndStructure:
         assert "fix_views" not in inspect.getsource(fix_panel)
         assert fix_panel.render_fix_panel is fix_context.render_fix_panel
         assert fix_views.fix_panel_context is fix_context.fix_panel_context
+
+
+def test_a_stale_page_acting_on_a_resolved_session_gets_the_inline_409(
+    engineer: User, client_for: ClientFor
+) -> None:
+    """A tab opened before the session was resolved still shows the buttons: using one answers
+    the card with the session_closed message and an amber toast; the fix does not change."""
+    from sessions_app.services import resolution
+
+    session = make_session(engineer)
+    fix = make_fix(session)
+    resolution.post_resolution_note(session=session, actor=engineer, markdown="Done")
+    response = client_for(engineer).post(fix_url(session, fix.pk, "apply"), **HX)
+    html = response.content.decode()
+    assert 'data-testid="fix-error"' in html
+    assert "This session is resolved: its suggested fix can no longer change." in html
+    assert trigger(response)["toast"]["tone"] == "amber"  # type: ignore[index]
+    fix.refresh_from_db()
+    assert fix.applied_at is None
