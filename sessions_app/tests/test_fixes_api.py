@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -373,3 +374,68 @@ class TestResolvedSession:
         )
         assert response.status_code == 200
         assert response.json()["status"] == "applied_success"
+
+
+HUGE = "10000000000000000000000000"
+
+
+API_ROUTES = [
+    ("get", "/api/v1/ai-sessions/{s}/suggested-fixes/active"),
+    ("post", "/api/v1/ai-sessions/{s}/suggested-fixes/{f}/decision"),
+    ("post", "/api/v1/ai-sessions/{s}/suggested-fixes/{f}/apply"),
+    ("patch", "/api/v1/ai-sessions/{s}/suggested-fixes/{f}/outcome"),
+    ("delete", "/api/v1/ai-sessions/{s}/suggested-fixes/{f}/ai-outcome-proposal"),
+    ("post", "/api/v1/ai-sessions/{s}/suggested-fixes/{f}/draft"),
+    ("post", "/api/v1/ai-sessions/{s}/resolution-note/preview"),
+    ("post", "/api/v1/ai-sessions/{s}/escalation-package/preview"),
+    ("post", "/api/v1/ai-sessions/{s}/resolution-note/post"),
+    ("post", "/api/v1/ai-sessions/{s}/escalation-package/post"),
+]
+
+
+class TestIdsBeyondAnyRow:
+    @pytest.mark.parametrize(
+        ("method", "path", "which"),
+        [
+            (method, path, which)
+            for method, path in API_ROUTES
+            for which in ("session", "fix")
+            if which == "session" or "{f}" in path
+        ],
+    )
+    def test_api_answers_404_for_an_id_no_database_row_can_have(
+        self, engineer: User, api_client_for: ApiFor, method: str, path: str, which: str
+    ) -> None:
+        """Session or fix ids past the 64-bit range are not found (never a 500)."""
+        session = make_session(engineer)
+        fix = make_fix(session)
+        url = path.format(
+            s=HUGE if which == "session" else session.pk, f=HUGE if which == "fix" else fix.pk
+        )
+        response = getattr(api_client_for(engineer), method)(url, {}, format="json")
+        assert response.status_code == 404
+        assert "code" in response.json()
+
+    @pytest.mark.parametrize(
+        ("method", "path"),
+        [
+            ("get", "/sessions/{s}/fix"),
+            ("get", "/sessions/{s}/fix/card"),
+            ("post", "/sessions/{s}/fix/{f}/apply"),
+            ("post", "/sessions/{s}/fix/{f}/outcome"),
+            ("post", "/sessions/{s}/fix/{f}/decision"),
+            ("post", "/sessions/{s}/fix/{f}/not-yet"),
+            ("post", "/sessions/{s}/preview/resolution"),
+            ("post", "/sessions/{s}/post/resolution"),
+        ],
+    )
+    def test_pages_answer_404_for_an_id_no_database_row_can_have(
+        self, engineer: User, client_for: Callable[[User], Any], method: str, path: str
+    ) -> None:
+        session = make_session(engineer)
+        client = client_for(engineer)
+        urls = [path.format(s=HUGE, f=1)]
+        if "{f}" in path:
+            urls.append(path.format(s=session.pk, f=HUGE))
+        for url in urls:
+            assert getattr(client, method)(url).status_code == 404, url
