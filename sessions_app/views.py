@@ -306,8 +306,10 @@ def _render_turn(
     request: AuthedRequest, session: AISession, turn: chat.TurnResult
 ) -> dict[str, Any]:
     user = request.user
+    # The step reads nothing from the request: rendering it without one skips the context
+    # processors (the lane below needs them for its forms).
     step_html = render_to_string(
-        "sessions_app/_step.html", {"step": turn.assistant_step, "session": session}, request
+        "sessions_app/_step.html", {"step": turn.assistant_step, "session": session}
     )
     lane_html = render_to_string(
         "sessions_app/_lane.html",
