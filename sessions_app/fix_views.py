@@ -219,6 +219,37 @@ def preview(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
     return render(request, "sessions_app/fix_page.html", context)
 
 
+def _post_refused(
+    request: AuthedRequest,
+    session: AISession,
+    kind: str,
+    exc: DomainError,
+    *,
+    markdown: str,
+    reason: str,
+) -> HttpResponse:
+    """
+    A refused post answers the popover again with what the engineer wrote and the error
+    inline (HTMX: retargeted into the preview slot; forms: the fix page), so no edit is lost.
+    """
+    session.refresh_from_db()
+    context = fix_panel_context(
+        request,
+        session,
+        fixes.active_fix(session),
+        kind=kind,
+        post_error=exc.detail,
+        draft_markdown=markdown,
+        draft_reason=reason,
+    )
+    if not request.htmx:
+        return render(request, "sessions_app/fix_page.html", context, status=exc.status)
+    response = render(request, "sessions_app/_post_failed.html", context)
+    response["HX-Retarget"] = "#fix-preview"
+    response["HX-Reswap"] = "innerHTML"
+    return _trigger(response, exc.detail, "amber" if exc.status in (409, 422) else "red")
+
+
 @engineer_or_admin_required
 @require_POST
 def post(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
@@ -240,24 +271,7 @@ def post(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
             )
             message = "Session escalated with the package."
     except DomainError as exc:
-        # The popover comes back with what the engineer wrote and the error inline: a refused
-        # post never loses their edits.
-        session.refresh_from_db()
-        context = fix_panel_context(
-            request,
-            session,
-            fixes.active_fix(session),
-            kind=kind,
-            post_error=exc.detail,
-            draft_markdown=markdown,
-            draft_reason=reason,
-        )
-        if not request.htmx:
-            return render(request, "sessions_app/fix_page.html", context, status=exc.status)
-        response = render(request, "sessions_app/_post_failed.html", context)
-        response["HX-Retarget"] = "#fix-preview"
-        response["HX-Reswap"] = "innerHTML"
-        return _trigger(response, exc.detail, "amber" if exc.status in (409, 422) else "red")
+        return _post_refused(request, session, kind, exc, markdown=markdown, reason=reason)
     if not request.htmx:
         return _back(request, session)
     context = fix_panel_context(request, result.session, fixes.active_fix(result.session))

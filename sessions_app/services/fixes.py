@@ -9,6 +9,8 @@ UPDATE on the status and its row count, so concurrent requests cannot both win.
 Lock order: every service here locks the session row first, then touches fix rows, the same
 order as a chat turn (``chat.record_reply`` locks the session, then proposes a fix or an
 outcome). Taking them the other way round deadlocks against a concurrent reply on PostgreSQL.
+The one exception, ``record_ai_outcome_proposal``, is a single UPDATE that never waits for the
+session while holding a fix row.
 Once a session is resolved its fix no longer changes (409 ``session_closed``).
 """
 
@@ -104,7 +106,9 @@ def propose_fix(
     parameters: list[dict[str, Any]],
 ) -> SuggestedFix:
     """Store a new suggested fix, superseding the active one. Bumps the session's state_version."""
-    _lock_session(session, open_only=False)
+    # The bump comes first: its UPDATE locks the session row before any fix row (the lock
+    # order), without a query of its own on the chat turn's path.
+    bump_state_version(session=session)
     now = timezone.now()
     SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).update(
         superseded_at=now, updated_at=now
@@ -119,7 +123,6 @@ def propose_fix(
         script=script,
         parameters=parameters,
     )
-    bump_state_version(session=session)
     return fix
 
 
@@ -130,7 +133,9 @@ def record_ai_outcome_proposal(*, session: AISession, outcome: str, reason: str)
     One conditional UPDATE: a fix that became terminal (or was superseded) meanwhile gets
     nothing. Answers whether a fix took the proposal.
     """
-    _lock_session(session, open_only=False)
+    # No session lock of its own: this single UPDATE holds a fix row without waiting for the
+    # session afterwards, so it cannot close a lock cycle (the chat turn calling it already
+    # holds the session row).
     now = timezone.now()
     updated = SuggestedFix.objects.filter(
         session=session, superseded_at__isnull=True, status__in=OUTCOME_ALLOWED_FROM

@@ -471,6 +471,7 @@ class TestAiOutcomeProposalRace:
         assert fix.ai_outcome_proposal is None
 
     def test_a_superseded_fix_gets_no_proposal_but_the_new_one_does(self, engineer: User) -> None:
+        """Only the active fix takes the assistant's proposal."""
         session = make_session(engineer)
         old = make_fix(session)
         new = make_fix(session, title="Clear the spool folder")
@@ -487,6 +488,7 @@ class TestAiOutcomeProposalRace:
 class TestResolvedSession:
     @pytest.mark.parametrize("action", ["apply", "outcome", "decision", "draft"])
     def test_fix_services_refuse_a_resolved_session(self, engineer: User, action: str) -> None:
+        """After the session is resolved every fix change is a 409 session_closed."""
         from sessions_app.services import resolution
 
         session = make_session(engineer)

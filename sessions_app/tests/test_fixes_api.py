@@ -432,6 +432,7 @@ class TestIdsBeyondAnyRow:
     def test_pages_answer_404_for_an_id_no_database_row_can_have(
         self, engineer: User, client_for: Callable[[User], Any], method: str, path: str
     ) -> None:
+        """The fix pages answer 404 for such ids too (never a 500)."""
         session = make_session(engineer)
         client = client_for(engineer)
         urls = [path.format(s=HUGE, f=1)]

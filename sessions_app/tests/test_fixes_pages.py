@@ -367,6 +367,7 @@ class TestPopoverForWhoCanPost:
     def test_an_escalated_session_offers_no_second_escalation(
         self, engineer: User, client_for: ClientFor
     ) -> None:
+        """An escalated session's package is read-only; its resolve note can still be posted."""
         session = make_session(engineer)
         session.status = SessionStatus.ESCALATED
         session.save(update_fields=["status"])
@@ -431,6 +432,7 @@ class TestFailedPostKeepsTheText:
     def test_without_javascript_the_fix_page_keeps_the_text(
         self, engineer: User, client_for: ClientFor
     ) -> None:
+        """A plain form post that is refused renders the fix page (422) with the text kept."""
         session = make_session(engineer)
         response = client_for(engineer).post(
             f"/sessions/{session.pk}/post/resolution", {"markdown": "y" * 50_001}
@@ -471,6 +473,7 @@ class TestStyleAndStructure:
     def test_dashboard_panel_uses_a_class_not_an_inline_style(
         self, engineer: User, client_for: ClientFor
     ) -> None:
+        """The recent-sessions header link is placed by a stylesheet class."""
         html = client_for(engineer).get("/").content.decode()
         assert 'data-testid="recent-sessions"' in html
         assert 'style="margin-left:auto"' not in html

@@ -170,7 +170,9 @@ class TestModelOutsideTheTransaction:
                 in_transaction.append(connection.in_atomic_block)
                 return get_llm_client().complete(request)
 
-        with mock.patch("sessions_app.services.previews.get_llm_client", return_value=Spy()):
+        with mock.patch(
+            "sessions_app.services.previews.get_llm_client", autospec=True, return_value=Spy()
+        ):
             if kind == "resolution":
                 result = resolution.post_resolution_note(session=session, actor=engineer)
             else:
@@ -186,7 +188,7 @@ class TestModelOutsideTheTransaction:
         """Re-posting on a session already resolved answers 409 before any preview is built."""
         session = make_session(engineer)
         resolution.post_resolution_note(session=session, actor=engineer, markdown="done")
-        with mock.patch("sessions_app.services.previews.get_llm_client") as llm:
+        with mock.patch("sessions_app.services.previews.get_llm_client", autospec=True) as llm:
             with pytest.raises(Conflict) as resolved:
                 resolution.post_resolution_note(session=session, actor=engineer)
             with pytest.raises(Conflict) as escalated:
