@@ -48,12 +48,28 @@ def _lane_items(session: AISession) -> list[TaskItem]:
     )
 
 
-def _facts(session: AISession) -> list[Fact]:
-    return list(
-        Fact.objects.filter(session=session, deleted_at__isnull=True)
-        .select_related("task_item")
-        .order_by("created_at", "id")
+def _facts(session: AISession, lane: list[TaskItem] | None = None) -> list[Fact]:
+    """
+    Live facts with their lane item (the serializer shows its uid). Items already in ``lane``
+    are attached from it; only the others are read, so the usual case costs one plain query.
+    """
+    if lane is None:
+        return list(
+            Fact.objects.filter(session=session, deleted_at__isnull=True)
+            .select_related("task_item")
+            .order_by("created_at", "id")
+        )
+    rows = list(
+        Fact.objects.filter(session=session, deleted_at__isnull=True).order_by("created_at", "id")
     )
+    items = {item.pk: item for item in lane}
+    missing = {fact.task_item_id for fact in rows if fact.task_item_id} - items.keys()
+    if missing:
+        items.update(TaskItem.objects.filter(session=session).in_bulk(missing))
+    for fact in rows:
+        if fact.task_item_id in items:
+            fact.task_item = items[fact.task_item_id]
+    return rows
 
 
 def _detail(session: AISession) -> dict[str, Any]:
@@ -62,11 +78,12 @@ def _detail(session: AISession) -> dict[str, Any]:
     )
     steps.reverse()
     fix = selectors.active_fix(session)
+    lane_items = _lane_items(session)
     return {
         **SessionSerializer(session).data,
         "steps": StepSerializer(steps, many=True).data,
-        "lane": TaskItemSerializer(_lane_items(session), many=True).data,
-        "facts": FactSerializer(_facts(session), many=True).data,
+        "lane": TaskItemSerializer(lane_items, many=True).data,
+        "facts": FactSerializer(_facts(session, lane_items), many=True).data,
         "active_fix_id": fix.pk if fix else None,
         "awaiting_reply": bool(steps) and steps[-1].role == "user",
     }
@@ -76,8 +93,9 @@ def _turn(session: AISession, turn: chat.TurnResult) -> dict[str, Any]:
     if turn.state_version is None:
         # An answered step returned without storing anything: read the current version.
         session.refresh_from_db(fields=["state_version", "updated_at"])
+    lane_items = _lane_items(session)
     return {
-        **turn_body(turn, _lane_items(session), _facts(session)),
+        **turn_body(turn, lane_items, _facts(session, lane_items)),
         "state_version": session.state_version,
     }
 
