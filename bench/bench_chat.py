@@ -25,6 +25,8 @@ import time
 from collections.abc import Generator
 from typing import Any
 
+from benchsupport import ensure_database  # noqa: E402
+
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
@@ -53,16 +55,6 @@ ANSWERS = [
     "What should I do next? Suggest a fix.",
     "Still the same after that, no luck.",
 ]
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def p95(values: list[float]) -> float:

@@ -14,6 +14,8 @@ import statistics
 import sys
 import time
 
+from benchsupport import ensure_database  # noqa: E402
+
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
@@ -26,17 +28,6 @@ os.environ["ANTHROPIC_API_KEY"] = ""
 BUDGET_MS = 10.0
 HITS = 400
 WARMUP = 30
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> int:

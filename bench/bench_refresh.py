@@ -22,6 +22,8 @@ import threading
 import time
 from typing import Any
 
+from benchsupport import ensure_database  # noqa: E402
+
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
@@ -37,17 +39,6 @@ WORKERS = max(2, os.cpu_count() or 2)
 REFRESHES_PER_CLIENT = 60
 WARMUP_PER_CLIENT = 5
 EMAIL = "bench-refresh-{}@bench.example"
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def server_worker(requests: Any, replies: list[Any]) -> None:
