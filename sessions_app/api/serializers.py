@@ -104,12 +104,55 @@ class PromoteSerializer(serializers.Serializer[dict[str, Any]]):
     answer = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
 
+# The chat turn is the hot path: its answer is built from plain dicts (the same shapes as the
+# serializers above, which document them) instead of constructing DRF fields on every request.
+_datetime = serializers.DateTimeField()
+
+
+def _step_dict(step: AISessionStep) -> dict[str, Any]:
+    return {
+        "id": step.pk,
+        "role": step.role,
+        "content": step.content,
+        "provider": step.provider,
+        "model": step.model,
+        "input_tokens": step.input_tokens,
+        "output_tokens": step.output_tokens,
+        "marker_errors": step.marker_errors,
+        "created_at": _datetime.to_representation(step.created_at),
+    }
+
+
+def _task_dict(item: TaskItem) -> dict[str, Any]:
+    return {
+        "uid": str(item.uid),
+        "kind": item.kind,
+        "text": item.text,
+        "command": item.command,
+        "status": item.status,
+        "answer": item.answer,
+        "position": item.position,
+    }
+
+
+def _fact_dict(fact: Fact) -> dict[str, Any]:
+    return {
+        "id": fact.pk,
+        "text": fact.text,
+        "source": fact.source,
+        "editable": fact.editable,
+        "task_item_id": str(fact.task_item.uid) if fact.task_item_id and fact.task_item else None,
+        "created_at": _datetime.to_representation(fact.created_at),
+        "updated_at": _datetime.to_representation(fact.updated_at),
+    }
+
+
 def turn_body(turn: TurnResult, lane: list[TaskItem], facts: list[Fact]) -> dict[str, Any]:
     return {
-        "user_step": StepSerializer(turn.user_step).data,
-        "assistant_step": StepSerializer(turn.assistant_step).data,
-        "lane": TaskItemSerializer(lane, many=True).data,
-        "facts": FactSerializer(facts, many=True).data,
+        "user_step": _step_dict(turn.user_step),
+        "assistant_step": _step_dict(turn.assistant_step),
+        "lane": [_task_dict(item) for item in lane],
+        "facts": [_fact_dict(fact) for fact in facts],
         "facts_added": [fact.pk for fact in turn.facts],
         "fix_id": turn.fix.pk if turn.fix else None,
         "outcome_proposed": turn.outcome_proposed,

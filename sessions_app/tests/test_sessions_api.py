@@ -152,3 +152,32 @@ def test_viewer_writes_are_403(
     create = client.post("/api/v1/ai-sessions", {"problem": "x"}, format="json")
     assert create.status_code == 403
     assert session.steps.count() == 1 and AISession.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_turn_body_matches_the_documented_serializers(engineer, api_client_for) -> None:
+    """The hot-path dicts of a chat turn answer have exactly the serializers' shapes and values."""
+    from sessions_app.api import serializers as s
+    from sessions_app.models import AISessionStep, Fact, TaskItem
+
+    client = api_client_for(engineer)
+    created = client.post(
+        "/api/v1/ai-sessions", {"problem": "Outlook keeps asking for a password"}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    session_id = created.json()["id"]
+    client.post(
+        f"/api/v1/ai-sessions/{session_id}/messages",
+        {"content": "Only this user. Webmail works. Password changed yesterday."},
+        format="json",
+    )
+    steps = list(AISessionStep.objects.filter(session_id=session_id))
+    items = list(TaskItem.objects.filter(session_id=session_id))
+    facts = list(Fact.objects.filter(session_id=session_id).select_related("task_item"))
+    assert len(steps) >= 4 and items
+    for step in steps:
+        assert s._step_dict(step) == dict(s.StepSerializer(step).data)
+    for item in items:
+        assert s._task_dict(item) == dict(s.TaskItemSerializer(item).data)
+    for fact in facts:
+        assert s._fact_dict(fact) == dict(s.FactSerializer(fact).data)
