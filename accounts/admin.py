@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin_base import TenantScopedAdmin, _user
+from accounts.admin_base import ReadOnlyOwnerAdmin, TenantScopedAdmin, _user
 from accounts.models import Account, AuditEvent, LoginSession, RefreshToken, User
 
 
@@ -66,7 +66,7 @@ class UserAdmin(TenantScopedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(TenantScopedAdmin):
+class AuditEventAdmin(ReadOnlyOwnerAdmin):
     list_display = ("created_at", "type", "actor", "account", "ip_address")
     list_filter = ("type",)
     search_fields = ("type", "actor__email")
@@ -80,38 +80,9 @@ class AuditEventAdmin(TenantScopedAdmin):
         "created_at",
     )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        user = _user(request)
-        return user.is_super_admin or user.is_owner
-
-
-class _SessionRecordAdmin(TenantScopedAdmin):
-    """Session records are written by the policy machinery only; owners read them."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _user(request).is_owner
-
 
 @admin.register(LoginSession)
-class LoginSessionAdmin(_SessionRecordAdmin):
+class LoginSessionAdmin(ReadOnlyOwnerAdmin):
     list_display = ("user", "auth_time", "last_activity_at", "absolute_expires_at", "revoked_at")
     list_filter = ("revoked_reason",)
     search_fields = ("user__email",)
@@ -119,7 +90,7 @@ class LoginSessionAdmin(_SessionRecordAdmin):
 
 
 @admin.register(RefreshToken)
-class RefreshTokenAdmin(_SessionRecordAdmin):
+class RefreshTokenAdmin(ReadOnlyOwnerAdmin):
     list_display = ("user", "issued_at", "expires_at", "revoked_at", "revoked_reason")
     list_filter = ("revoked_reason",)
     search_fields = ("user__email",)

@@ -58,3 +58,20 @@ class TenantScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         ):
             field.queryset = field.queryset.filter(account_id=user.account_id)
         return field
+
+
+class ReadOnlyOwnerAdmin(TenantScopedAdmin):
+    """Records only the application writes (audit events, login sessions, refresh tokens):
+    owners (and super_admin) read them; nobody adds, edits or deletes them in admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _user(request).is_owner

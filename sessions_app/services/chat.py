@@ -20,6 +20,7 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
@@ -112,11 +113,9 @@ def clean_message(content: str) -> str:
     return text
 
 
-@transaction.atomic
-def add_user_step(*, session: AISession, user: User, content: str) -> AISessionStep:
-    text = clean_message(content)
-    now = timezone.now()
-    step = AISessionStep.objects.create(
+def create_user_step(*, session: AISession, user: User, text: str, now: datetime) -> AISessionStep:
+    """Insert an engineer's message (already cleaned) as a step of the session."""
+    return AISessionStep.objects.create(
         account_id=session.account_id,
         session=session,
         author=user,
@@ -125,6 +124,12 @@ def add_user_step(*, session: AISession, user: User, content: str) -> AISessionS
         raw_content=text,
         created_at=now,
     )
+
+
+@transaction.atomic
+def add_user_step(*, session: AISession, user: User, content: str) -> AISessionStep:
+    now = timezone.now()
+    step = create_user_step(session=session, user=user, text=clean_message(content), now=now)
     AISession.objects.filter(pk=session.pk).update(updated_at=now)
     return step
 

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from flowpilot.errors import Unprocessable
-from sessions_app.models import AISession, AISessionStep, StepRole
+from sessions_app.models import AISession, AISessionStep
 
 SUMMARY_LIMIT = 120
 TICKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
@@ -46,7 +46,7 @@ def create_session(
     A new session whose first engineer message is the problem statement; the assistant's reply
     to it is produced by the chat service (streamed on pages, inline in the API).
     """
-    from sessions_app.services.chat import clean_message
+    from sessions_app.services.chat import clean_message, create_user_step
 
     content = clean_message(problem)
     now = timezone.now()
@@ -58,15 +58,7 @@ def create_session(
         created_at=now,
         updated_at=now,
     )
-    step = AISessionStep.objects.create(
-        account_id=user.account_id,
-        session=session,
-        author=user,
-        role=StepRole.USER,
-        content=content,
-        raw_content=content,
-        created_at=now,
-    )
+    step = create_user_step(session=session, user=user, text=content, now=now)
     return session, step
 
 
