@@ -152,6 +152,12 @@ class FactSource(models.TextChoices):
     AI = "ai", "Assistant"
 
 
+class FactQuerySet(models.QuerySet["Fact"]):
+    def live_in(self, session: AISession) -> FactQuerySet:
+        """The session's facts that are not deleted, oldest first (the order everything shows)."""
+        return self.filter(session=session, deleted_at__isnull=True).order_by("created_at", "id")
+
+
 class Fact(models.Model):
     """A confirmed fact in "What we know". Soft-deleted so previews and audits keep history."""
 
@@ -168,6 +174,8 @@ class Fact(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = FactQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

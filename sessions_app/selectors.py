@@ -36,9 +36,7 @@ def api_sessions(user: User) -> QuerySet[AISession]:
 
 
 def live_facts(session: AISession) -> list[Fact]:
-    return list(
-        Fact.objects.filter(session=session, deleted_at__isnull=True).order_by("created_at", "id")
-    )
+    return list(Fact.objects.live_in(session))
 
 
 @dataclass

@@ -181,11 +181,7 @@ def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMReque
             messages.append(
                 Message(role="user" if role == StepRole.USER else "assistant", content=content)
             )
-    facts = list(
-        Fact.objects.filter(session=session, deleted_at__isnull=True)
-        .order_by("created_at", "id")
-        .values_list("text", flat=True)
-    )
+    facts = list(Fact.objects.live_in(session).values_list("text", flat=True))
     # Open items and answered ones from one read of the lane (a plain filter compiles faster
     # than the OR of both conditions; the few other rows are skipped here).
     lane_rows = list(

@@ -34,9 +34,7 @@ _NONE_RE = re.compile(r"^\W*none\W*$", re.IGNORECASE)
 
 
 def live_facts(session: AISession) -> QuerySet[Fact]:
-    return Fact.objects.filter(session=session, deleted_at__isnull=True).order_by(
-        "created_at", "id"
-    )
+    return Fact.objects.live_in(session)
 
 
 def get_fact(session: AISession, fact_id: int | str) -> Fact:

@@ -118,11 +118,7 @@ def script_runs(session: AISession) -> list[dict[str, Any]]:
 
 def build_bundle(session: AISession) -> dict[str, Any]:
     """Everything a preview may say, and nothing else: the model is told to use only this."""
-    facts = list(
-        Fact.objects.filter(session=session, deleted_at__isnull=True)
-        .order_by("created_at", "id")
-        .values_list("text", flat=True)
-    )
+    facts = list(Fact.objects.live_in(session).values_list("text", flat=True))
     # Newest first: the first is the fix the preview describes (the active one, or else the
     # newest); earlier fixes with a recorded outcome are what was already tried.
     history = list(
