@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, Unprocessable
+from sessions_app.memory.indexing import schedule_index
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.services.previews import get_preview
 
@@ -106,6 +107,7 @@ def _resolve(*, session: AISession, actor: User, text: str) -> PostResult:
         type="session.resolved",
         payload={"session_id": session.pk, "via": "local"},
     )
+    schedule_index(session.pk)
     return PostResult(outcome="resolved_local", session=session, markdown=text)
 
 
