@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -89,12 +88,8 @@ def _resolve(*, session: AISession, actor: User, text: str) -> PostResult:
     updated = (
         AISession.objects.filter(pk=session.pk)
         .exclude(status=SessionStatus.RESOLVED)
-        .update(
-            status=SessionStatus.RESOLVED,
-            resolution_note=text,
-            resolved_at=now,
-            updated_at=now,
-            state_version=F("state_version") + 1,
+        .bump_state_version(
+            status=SessionStatus.RESOLVED, resolution_note=text, resolved_at=now, updated_at=now
         )
     )
     if not updated:
@@ -140,13 +135,12 @@ def _escalate(*, session: AISession, actor: User, text: str, reason: str) -> Pos
     updated = (
         AISession.objects.filter(pk=session.pk)
         .exclude(status__in=[SessionStatus.RESOLVED, SessionStatus.ESCALATED])
-        .update(
+        .bump_state_version(
             status=SessionStatus.ESCALATED,
             escalation_package=package,
             escalation_reason=reason,
             escalated_at=now,
             updated_at=now,
-            state_version=F("state_version") + 1,
         )
     )
     if not updated:
