@@ -126,3 +126,29 @@ def update_preferences(*, account: Account, actor: User, changes: Any) -> dict[s
         payload={"keys": sorted(changes)},
     )
     return get_preferences(locked, viewer=actor)
+
+
+def reencrypt_webhook_secrets() -> int:
+    """
+    Re-encrypt every account's webhook URLs with the first configured key (clear values saved
+    before encryption existed are encrypted now). Returns how many values were rewritten.
+    """
+    count = 0
+    for account in Account.objects.exclude(preferences={}).only("pk", "preferences").iterator():
+        with transaction.atomic():
+            locked = (
+                Account.objects.select_for_update().only("pk", "preferences").get(pk=account.pk)
+            )
+            changed = False
+            for key in SECRET_KEYS:
+                stored = locked.preferences.get(key)
+                if not stored:
+                    continue
+                locked.preferences[key] = (
+                    crypto.rotate(stored) if crypto.is_token(stored) else crypto.encrypt(stored)
+                )
+                changed = True
+                count += 1
+            if changed:
+                locked.save(update_fields=["preferences"])
+    return count

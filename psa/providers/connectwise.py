@@ -19,12 +19,15 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from psa.errors import (
@@ -136,19 +139,25 @@ class CWRetry(Retry):
         return super().is_retry(method, status_code, has_retry_after)
 
     def increment(
-        self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any
-    ) -> Retry:
-        response = kwargs.get("response")
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
         if response is not None and response.status == 429:
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.max_wait:
-                raise MaxRetryError(kwargs.get("_pool"), url or "", ResponseError("rate limited"))
-        return super().increment(method, url, *args, **kwargs)
+                # Longer than an interactive request should hang: answer the 429 now.
+                raise MaxRetryError(_pool, url or "", ResponseError("rate limited"))  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
-    def new(self, **kw: Any) -> CWRetry:
+    def new(self, **kw: Any) -> Self:
         retry = super().new(**kw)
-        retry.max_wait = self.max_wait  # type: ignore[attr-defined]
-        return retry  # type: ignore[return-value]
+        retry.max_wait = self.max_wait
+        return retry
 
 
 def build_session(
@@ -714,6 +723,7 @@ class ConnectWiseProvider:
     def ticket_status(self, ticket_id: int) -> Ticket:
         return ticket_from(
             self.client.get(
-                f"service/tickets/{int(ticket_id)}", fields="id,summary,status,closedFlag,_info"
+                f"service/tickets/{int(ticket_id)}",
+                fields="id,summary,board,status,closedFlag,_info",
             )
         )

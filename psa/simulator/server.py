@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -352,7 +353,9 @@ class Handler(BaseHTTPRequestHandler):
             ) from exc
         return [row for row in rows if predicate(row)]
 
-    def _list(self, rows: list[Record], query: dict[str, str], path: str) -> tuple[int, Any, dict]:
+    def _list(
+        self, rows: list[Record], query: dict[str, str], path: str
+    ) -> tuple[int, Any, dict[str, str]]:
         with self.state.lock:
             rows = self._filter(rows, query)
         forward = self.headers.get("pagination-type", "").lower() == "forward-only"
@@ -415,11 +418,7 @@ class Handler(BaseHTTPRequestHandler):
         for clause in reversed([c.strip() for c in order_by.split(",") if c.strip()]):
             field, _, direction = clause.partition(" ")
             reverse = direction.strip().lower() == "desc"
-            rows = sorted(
-                rows,
-                key=lambda r, f=field: (lookup(r, f) is None, _sort_key(lookup(r, f))),
-                reverse=reverse,
-            )
+            rows = sorted(rows, key=_order_key(field), reverse=reverse)
         return rows
 
     @staticmethod
@@ -672,6 +671,14 @@ class Handler(BaseHTTPRequestHandler):
             )
             s.touch(ticket, self._api_member())
         return note
+
+
+def _order_key(field: str) -> Callable[[Record], tuple[bool, Any]]:
+    def key(record: Record) -> tuple[bool, Any]:
+        value = lookup(record, field)
+        return (value is None, _sort_key(value))
+
+    return key
 
 
 def _sort_key(value: Any) -> Any:
