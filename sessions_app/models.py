@@ -360,7 +360,7 @@ class SuggestedFix(models.Model):
 
 # The search index of institutional memory lives in its own module (imported here so Django
 # registers its models with this app).
-from sessions_app.memory.models import (  # noqa: E402, F401
+from sessions_app.memory_models import (  # noqa: E402, F401
     SessionSearchDocument,
     SessionSearchTerm,
 )

@@ -1,4 +1,3 @@
 from sessions_app.api import fix_urls, session_urls
-from sessions_app.memory import api_urls as memory_urls
 
-urlpatterns = [*session_urls.urlpatterns, *fix_urls.urlpatterns, *memory_urls.urlpatterns]
+urlpatterns = [*session_urls.urlpatterns, *fix_urls.urlpatterns]

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Length
 
 from sessions_app.memory import text
-from sessions_app.memory.models import SessionSearchDocument, SessionSearchTerm
+from sessions_app.memory_models import SessionSearchDocument, SessionSearchTerm
 
 Mode = Literal["all", "any"]
 # pg_trgm's default similarity threshold (the ``%`` operator).

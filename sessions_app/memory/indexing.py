@@ -3,7 +3,7 @@ Writing the index: what a resolved session teaches, in one search document.
 
 ``index_session`` is idempotent: it rebuilds the document from the session as it is now
 (resolved → upserted; reopened, not resolved or deleted → removed), so running it twice, late
-or out of order leaves the same index. Callers never index inline: ``schedule_index`` queues
+or out of order leaves the same index. Callers never index inline: ``tasks.schedule_index`` queues
 the Celery task once the transaction that changed the session commits.
 """
 
@@ -19,9 +19,9 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from sessions_app.memory.models import DOCS_TERM, SessionSearchDocument, SessionSearchTerm
 from sessions_app.memory.redaction import redact_script
 from sessions_app.memory.text import distinct_terms
+from sessions_app.memory_models import DOCS_TERM, SessionSearchDocument, SessionSearchTerm
 from sessions_app.models import (
     AISession,
     AISessionStep,
@@ -206,13 +206,3 @@ def _document_deleted(sender: Any, instance: SessionSearchDocument, **kwargs: An
     # Also runs when a deleted session cascades to its document: its words leave the lexicon,
     # so no typo correction ever suggests a word only a deleted session used.
     _adjust_terms(instance.account_id, add=set(), remove=set(instance.terms or []))
-
-
-def schedule_index(session_id: int) -> None:
-    """Queue (re)indexing once the current transaction commits; a broker outage is logged."""
-    from sessions_app.memory.tasks import index_session_task
-
-    def queue() -> None:
-        index_session_task.delay(session_id)
-
-    transaction.on_commit(queue, robust=True)

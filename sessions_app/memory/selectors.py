@@ -24,8 +24,8 @@ from flowpilot.errors import NotFound
 from sessions_app.memory import text
 from sessions_app.memory.backends import Mode, engine
 from sessions_app.memory.indexing import remembered_fix
-from sessions_app.memory.models import DOCS_TERM, SessionSearchDocument, SessionSearchTerm
 from sessions_app.memory.redaction import redact_parameters, redact_script
+from sessions_app.memory_models import DOCS_TERM, SessionSearchDocument, SessionSearchTerm
 from sessions_app.models import (
     AISession,
     AISessionStep,

@@ -14,7 +14,7 @@ from sessions_app.memory import selectors
 from sessions_app.memory.corpus import SESSIONS
 from sessions_app.memory.history import record_past_session
 from sessions_app.memory.indexing import index_session
-from sessions_app.memory.models import SessionSearchDocument, SessionSearchTerm
+from sessions_app.memory_models import SessionSearchDocument, SessionSearchTerm
 from sessions_app.models import AISession, FixStatus, SessionStatus, SuggestedFix
 from sessions_app.services import sessions
 
