@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "scripts",
     "handoffs",
+    "front",
 ]
 
 MIDDLEWARE = [
@@ -91,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "flowpilot.context_processors.app_shell",
+                "front.navigation.app_shell",
             ],
             # Spelled out as django-template-partials documents it (its app config would set
             # the same): compiled templates are cached in every mode, and `name#partial`
@@ -291,6 +292,10 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 
 # Fernet key(s) for secrets at rest (PSA keys, webhook URLs); first one encrypts.
 FIELD_ENCRYPTION_KEY = secret("FIELD_ENCRYPTION_KEY")
+
+# PSA (ConnectWise) calls: seconds to connect and to read an answer.
+PSA_CONNECT_TIMEOUT = env.float("PSA_CONNECT_TIMEOUT", default=5.0)
+PSA_READ_TIMEOUT = env.float("PSA_READ_TIMEOUT", default=20.0)
 
 LOGGING = {
     "version": 1,
