@@ -3,7 +3,6 @@ from django.urls import path
 from accounts import views, views_security
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
     path("account", views.account_settings, name="account-settings"),

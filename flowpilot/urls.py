@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("sessions_app.urls")),
     path("", include("accounts.urls")),
+    path("", include("front.urls")),
 ]
 
 handler403 = "flowpilot.views.permission_denied"
