@@ -13,6 +13,11 @@ urlpatterns = [
         views_security.revoke_sessions,
         name="account-security-revoke",
     ),
+    path(
+        "account/devices/<str:device_id>/revoke",
+        views_security.revoke_device,
+        name="account-device-revoke",
+    ),
     path("account/session-status", views_security.session_status, name="account-session-status"),
     path(
         "account/session-status/extend",

@@ -73,5 +73,14 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def account_settings(request: AuthedRequest) -> HttpResponse:
-    context = {"nav": "account", "settings_rows": selectors.settings_rows(request.user)}
+    devices = selectors.active_devices(
+        request.user.account,
+        user=request.user,
+        current_id=selectors.current_device_id(request),
+    )
+    context = {
+        "nav": "account",
+        "settings_rows": selectors.settings_rows(request.user),
+        "devices": devices,
+    }
     return render(request, "accounts/settings.html", context)
