@@ -13,7 +13,6 @@ from scripts.parameters import ParameterSpec, parse_schema, redact_sensitive
 from scripts.rendering import render
 from scripts.review import Review, review_script
 from sessions_app.models import AISession
-from sessions_app.services.sessions import bump_state_version
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def log_generation(
         rendered_sha256=sha256,
     )
     if session is not None:
-        bump_state_version(session=session)
+        AISession.objects.bump(session)
     return generation
 
 
