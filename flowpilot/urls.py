@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("sessions_app.api.urls")),
+    path("", include("handoffs.api.urls")),
 ]
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("sessions_app.urls")),
+    path("", include("handoffs.urls")),
     path("", include("accounts.urls")),
 ]
 
