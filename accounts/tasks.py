@@ -24,9 +24,11 @@ def purge_expired_sessions() -> dict[str, int]:
     tokens, _ = RefreshToken.objects.filter(
         Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)
     ).delete()
-    logins, _ = LoginSession.objects.filter(
+    # Deleting a sign-in takes its (long dead) tokens with it; only sign-ins are counted here.
+    _, deleted = LoginSession.objects.filter(
         Q(absolute_expires_at__lt=cutoff) | Q(idle_expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)
     ).delete()
+    logins = deleted.get(LoginSession._meta.label, 0)
     sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
     return {"refresh_tokens": tokens, "login_sessions": logins, "django_sessions": sessions}
 

@@ -3,7 +3,6 @@ from django.urls import path
 from accounts import views, views_security
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
     path("account", views.account_settings, name="account-settings"),
@@ -13,6 +12,11 @@ urlpatterns = [
         "account/security/revoke-sessions",
         views_security.revoke_sessions,
         name="account-security-revoke",
+    ),
+    path(
+        "account/devices/<str:device_id>/revoke",
+        views_security.revoke_device,
+        name="account-device-revoke",
     ),
     path("account/session-status", views_security.session_status, name="account-session-status"),
     path(

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "scripts",
     "handoffs",
+    "front",
 ]
 
 MIDDLEWARE = [
@@ -91,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "flowpilot.context_processors.app_shell",
+                "front.navigation.app_shell",
                 "handoffs.context_processors.bell",
             ],
             # Spelled out as django-template-partials documents it (its app config would set

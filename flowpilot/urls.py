@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("sessions_app.urls")),
     path("", include("handoffs.urls")),
     path("", include("accounts.urls")),
+    path("", include("front.urls")),
 ]
 
 handler403 = "flowpilot.views.permission_denied"

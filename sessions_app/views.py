@@ -26,7 +26,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -78,31 +78,12 @@ class MessageForm(forms.Form):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _palette_commands() -> list[dict[str, str]]:
-    """Palette entries whose page exists (sections not installed yet are left out)."""
-    entries = [
-        ("New session", "session-new", "N"),
-        ("Go to escalations", "escalation-queue", "E"),
-        ("All sessions", "sessions-list", "S"),
-        ("Open script generator", "scripts-generate", "G"),
-        ("Dashboard", "dashboard", "D"),
-    ]
-    commands = []
-    for label, name, key in entries:
-        try:
-            commands.append({"label": label, "url": reverse(name), "key": key})
-        except NoReverseMatch:
-            continue
-    return commands
-
-
 def _shell_context(user: User, current: AISession | None = None) -> dict[str, Any]:
     return {
         "nav": "sessions",
         "sidebar_sessions": selectors.sidebar_sessions(user),
         "current_session_id": current.pk if current else None,
         "assistant_label": assistant.assistant_label(),
-        "palette_commands": _palette_commands(),
         "message_limit": MESSAGE_LIMIT,
         "new_session_url": reverse("session-new"),
     }
@@ -483,12 +464,3 @@ def link_ticket(request: AuthedRequest, session_id: int) -> HttpResponse:
             else "Ticket unlinked.",
         )
     return HttpResponseRedirect(_detail_url(session))
-
-
-def dashboard_panel_context(user: User) -> dict[str, Any]:
-    """What the dashboard adds for sessions: a recent-sessions panel and the New session link."""
-    return {
-        "dashboard_panels": [{"template": "sessions_app/_dashboard_panel.html"}],
-        "recent_sessions": selectors.sidebar_sessions(user, limit=6),
-        "new_session_url": reverse("session-new"),
-    }

@@ -14,4 +14,9 @@ urlpatterns = [
         security.revoke_sessions,
         name="api-security-revoke-sessions",
     ),
+    path(
+        "accounts/me/security/sessions/<str:device_id>/revoke",
+        security.revoke_device,
+        name="api-security-revoke-device",
+    ),
 ]

@@ -353,13 +353,6 @@ class TestListAndDashboard:
         assert "VPN drops" in html and "Escalated" in html and "Picked up" in html
         assert "Not mine" not in html
 
-    def test_dashboard_lists_recent_sessions(self, engineer: User, client_for: ClientFor) -> None:
-        """The dashboard shows a recent-sessions panel and the New session button."""
-        start(engineer, "Teams audio drops")
-        html = client_for(engineer).get("/").content.decode()
-        assert "Your recent sessions" in html and "Teams audio drops" in html
-        assert 'href="/sessions/new"' in html
-
     def test_ticket_link(self, engineer: User, client_for: ClientFor) -> None:
         """Linking a ticket stores it and bumps state_version; bad ids are refused."""
         session = start(engineer)
