@@ -6,9 +6,11 @@ the seen marks and the bell.
 shim, ``escalation-package/post`` and the page's "Escalate instead → Confirm & post" (those
 sessions_app paths reach it through the escalation port this app registers). The package is
 written before the transaction opens (a model call when nothing was edited), so no database
-transaction waits on a model. Inside one transaction: the session flips, the hand-off row, the
-PSA write-back port, the audit event and the bell notifications. Only after commit: the live
-event, the e-mail/webhook fan-out and the assessment task; a rolled-back hand-off sends nothing.
+transaction waits on a model; a session linked to a ticket then writes the package to the PSA
+(the ``sessions_app.ports`` write-back, also outside the transaction, as resolving does). Inside
+one transaction: the session flips, the hand-off row, the audit event and the bell
+notifications. Only after commit: the live event, the e-mail/webhook fan-out and the
+assessment task; a rolled-back hand-off sends nothing.
 
 ``claim_handoff`` settles races with one conditional UPDATE ``WHERE claimed_by IS NULL``: under
 Read Committed a second claimer's UPDATE waits for the first, re-checks the condition and
@@ -17,24 +19,20 @@ matches nothing.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.permissions import require_engineer_or_admin
 from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
-from flowpilot.llm import LLMError, LLMRequest, LLMTimeout, get_llm_client, load_prompt
 from flowpilot.tasks import dispatch_on_commit
-from handoffs import events, ports
+from handoffs import events, tasks
 from handoffs.models import (
     INTENT_ALIASES,
     AppNotification,
@@ -44,7 +42,9 @@ from handoffs.models import (
     NotificationKind,
     SessionHandoff,
 )
+from handoffs.notifications import NOTIFY_ROLES, notification_recipients, notification_title
 from sessions_app.models import AISession, SessionStatus
+from sessions_app.ports import ticket_writeback
 from sessions_app.services.previews import build_bundle, get_preview
 from sessions_app.services.resolution import (
     REASON_LIMIT,
@@ -55,10 +55,6 @@ from sessions_app.services.resolution import (
 
 logger = logging.getLogger(__name__)
 
-SNIPPET_LIMIT = 70
-ASSESSMENT_TIMEOUT_SECONDS = 15.0
-ASSESSMENT_MAX_TOKENS = 800
-NOTIFY_ROLES = (Role.OWNER, Role.ADMIN, Role.ENGINEER)
 OPEN_STATUSES = (SessionStatus.ACTIVE, SessionStatus.PARKED)
 
 
@@ -68,6 +64,7 @@ class HandoffResult:
     session: AISession
     markdown: str
     notified: int = 0
+    psa: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +73,7 @@ class HandoffResult:
             "state_version": self.session.state_version,
             "markdown": self.markdown,
             "notified": self.notified,
+            "psa": self.psa,
         }
 
 
@@ -182,23 +180,6 @@ def _package(session: AISession, markdown: str | None, reason: str) -> str:
         return fallback_package(build_bundle(session), reason)
 
 
-def notification_title(*, from_user: User, problem: str, ticket: str) -> str:
-    snippet = " ".join((problem or "").split())
-    if len(snippet) > SNIPPET_LIMIT:
-        snippet = snippet[:SNIPPET_LIMIT].rstrip() + "…"
-    ticket_part = f" · #{ticket.lstrip('#')}" if ticket else ""
-    return f"Escalation from {from_user.first_name}{ticket_part}: {snippet}"
-
-
-def notification_recipients(*, account_id: int, escalator: User) -> list[User]:
-    """Active engineers, admins and owners of the account, minus the escalator."""
-    return list(
-        User.objects.filter(account_id=account_id, is_active=True, role__in=NOTIFY_ROLES)
-        .exclude(pk=escalator.pk)
-        .only("id", "email", "name", "account_id")
-    )
-
-
 def create_handoff(
     *,
     session: AISession,
@@ -219,8 +200,17 @@ def create_handoff(
     ):
         # Known closed already: no preview, no model call.
         raise _refused(session, intent, refresh=False)
-    text = _package(session, markdown, reason) if intent == HandoffIntent.ESCALATE else ""
+    escalate = intent == HandoffIntent.ESCALATE
+    text = _package(session, markdown, reason) if escalate else ""
     snapshot = build_bundle(session)
+    receipt = None
+    writeback = ticket_writeback()
+    if escalate and session.psa_ticket_id and writeback is not None:
+        # Outside the transaction, like every PSA call: a refusal (DomainError) leaves the
+        # session as it was and nothing is created.
+        receipt = writeback.post_escalation(
+            account=session.account, actor=actor, ticket_id=session.psa_ticket_id, text=text
+        )
     return _write_handoff(
         session=session,
         actor=actor,
@@ -229,6 +219,7 @@ def create_handoff(
         target=target,
         text=text,
         snapshot=snapshot,
+        receipt=receipt,
     )
 
 
@@ -250,6 +241,7 @@ def _write_handoff(
     target: User | None,
     text: str,
     snapshot: dict[str, Any],
+    receipt: dict[str, Any] | None = None,
 ) -> HandoffResult:
     now = timezone.now()
     escalate = intent == HandoffIntent.ESCALATE
@@ -257,7 +249,6 @@ def _write_handoff(
         "status": SessionStatus.ESCALATED if escalate else SessionStatus.PARKED,
         "escalation_reason": reason,
         "updated_at": now,
-        "state_version": F("state_version") + 1,
     }
     if escalate:
         changes["escalated_at"] = now
@@ -270,7 +261,9 @@ def _write_handoff(
             "created_by": actor.pk,
         }
     allowed = OPEN_STATUSES if escalate else (SessionStatus.ACTIVE,)
-    updated = AISession.objects.filter(pk=session.pk, status__in=allowed).update(**changes)
+    updated = AISession.objects.filter(pk=session.pk, status__in=allowed).bump_state_version(
+        **changes
+    )
     if not updated:
         raise _refused(session, intent)
     session.refresh_from_db()
@@ -287,7 +280,6 @@ def _write_handoff(
         created_at=now,
         assessment_status=AssessmentStatus.PENDING if escalate else AssessmentStatus.UNAVAILABLE,
     )
-    ports.push_to_ticket(handoff=handoff, session=session, markdown=text)
     record_event(
         account=session.account,
         actor=actor,
@@ -297,6 +289,7 @@ def _write_handoff(
             "handoff_id": str(handoff.pk),
             "target_user_id": target.pk if target else None,
             "reason": reason[:200],
+            "via": "psa" if receipt else "local",
         },
     )
     notified = 0
@@ -304,11 +297,11 @@ def _write_handoff(
         # Park is private: no bell, no live event, no e-mail, no assessment.
         notified = _create_notifications(handoff=handoff, session=session, actor=actor)
         events.publish_handoff_created_on_commit(handoff)
-        from handoffs import tasks
-
         dispatch_on_commit(tasks.fan_out_handoff, str(handoff.pk))
         dispatch_on_commit(tasks.assess_handoff, str(handoff.pk))
-    return HandoffResult(handoff=handoff, session=session, markdown=text, notified=notified)
+    return HandoffResult(
+        handoff=handoff, session=session, markdown=text, notified=notified, psa=receipt
+    )
 
 
 def _create_notifications(*, handoff: SessionHandoff, session: AISession, actor: User) -> int:
@@ -345,9 +338,10 @@ def escalate_via_handoff(
         markdown=markdown,
     )
     return PostResult(
-        outcome="escalated_local",
+        outcome="escalated" if result.psa else "escalated_local",
         session=result.session,
         markdown=result.markdown,
+        psa=result.psa,
         extra={
             "handoff_id": str(result.handoff.pk),
             "handoff_url": result.handoff.get_absolute_url(),
@@ -480,90 +474,6 @@ def hide_chips(*, actor: User, handoff: SessionHandoff) -> None:
     )
 
 
-# --- the AI assessment ------------------------------------------------------------------------
-
-_FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$")
-
-
-def parse_assessment(text: str) -> dict[str, Any]:
-    """``{summary, hypothesis, suggested_steps[]}`` from the model's JSON; else ValueError."""
-    data = json.loads(_FENCE_RE.sub("", text.strip()))
-    if not isinstance(data, dict):
-        raise ValueError("not an object")
-    steps = data.get("suggested_steps")
-    if not isinstance(steps, list):
-        raise ValueError("suggested_steps is not a list")
-    clean_steps = [str(step).strip()[:200] for step in steps if str(step).strip()][:5]
-    summary = str(data.get("summary") or "").strip()
-    if not summary or not clean_steps:
-        raise ValueError("empty assessment")
-    return {
-        "summary": summary[:2000],
-        "hypothesis": str(data.get("hypothesis") or "").strip()[:2000],
-        "suggested_steps": clean_steps,
-    }
-
-
-def write_assessment(*, handoff_id: Any) -> str:
-    """
-    Ask the heavy tier (15 s timeout) for the assessment of a hand-off's snapshot and store it,
-    or the ``unavailable`` state. Idempotent: a ready assessment is kept as it is (a task
-    redelivered after a worker died does nothing). Answers the stored status.
-    """
-    handoff = SessionHandoff.objects.filter(pk=handoff_id).first()
-    if handoff is None:
-        return "missing"
-    if handoff.assessment_status == AssessmentStatus.READY:
-        return AssessmentStatus.READY
-    request = LLMRequest(
-        purpose="handoff_assessment",
-        tier="heavy",
-        system=load_prompt("handoff_assessment"),
-        messages=[],
-        max_tokens=ASSESSMENT_MAX_TOKENS,
-        timeout=ASSESSMENT_TIMEOUT_SECONDS,
-        context=handoff.snapshot,
-    )
-    assessment: dict[str, Any] | None = None
-    error = ""
-    try:
-        assessment = parse_assessment(get_llm_client().complete(request).text)
-    except LLMTimeout:
-        error = "The assistant did not answer within 15 seconds."
-    except LLMError as exc:
-        error = f"The assistant is unavailable ({type(exc).__name__})."
-    except ValueError:
-        error = "The assistant's answer could not be read."
-    return _store_assessment(handoff=handoff, assessment=assessment, error=error)
-
-
-@transaction.atomic
-def _store_assessment(
-    *, handoff: SessionHandoff, assessment: dict[str, Any] | None, error: str
-) -> str:
-    rows = SessionHandoff.objects.filter(pk=handoff.pk).exclude(
-        assessment_status=AssessmentStatus.READY
-    )
-    if assessment is not None:
-        updated = rows.update(
-            ai_assessment=assessment, assessment_status=AssessmentStatus.READY, assessment_error=""
-        )
-        handoff.ai_assessment = assessment
-        handoff.assessment_status = AssessmentStatus.READY
-    else:
-        logger.warning("Assessment of hand-off %s unavailable: %s", handoff.pk, error)
-        updated = rows.update(
-            assessment_status=AssessmentStatus.UNAVAILABLE, assessment_error=error
-        )
-        handoff.assessment_status = AssessmentStatus.UNAVAILABLE
-        handoff.assessment_error = error
-    if not updated:
-        return AssessmentStatus.READY
-    if handoff.intent == HandoffIntent.ESCALATE:
-        events.publish_assessment_ready_on_commit(handoff)
-    return handoff.assessment_status
-
-
 @transaction.atomic
 def retry_assessment(*, actor: User, handoff: SessionHandoff) -> SessionHandoff:
     """ "Retry assessment": back to pending (only from unavailable) and queued again."""
@@ -574,8 +484,6 @@ def retry_assessment(*, actor: User, handoff: SessionHandoff) -> SessionHandoff:
     if updated:
         handoff.assessment_status = AssessmentStatus.PENDING
         handoff.assessment_error = ""
-        from handoffs import tasks
-
         dispatch_on_commit(tasks.assess_handoff, str(handoff.pk))
     return handoff
 

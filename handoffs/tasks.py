@@ -22,8 +22,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from handoffs import events, services
+from accounts.services.preferences import webhook_url
+from handoffs import assessment, events
 from handoffs.models import AppNotification, SessionHandoff
+from handoffs.notifications import notification_title
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ RETRY = {"max_retries": 4, "retry_backoff": 5, "retry_backoff_max": 300, "retry_
 @shared_task(acks_late=True, name="handoffs.assess_handoff")  # type: ignore[untyped-decorator]
 def assess_handoff(handoff_id: str) -> str:
     """Write the AI assessment of a hand-off (or store it as unavailable) and publish it."""
-    return services.write_assessment(handoff_id=handoff_id)
+    return assessment.write_assessment(handoff_id=handoff_id)
 
 
 @shared_task(acks_late=True, name="handoffs.fan_out_handoff")  # type: ignore[untyped-decorator]
@@ -51,9 +53,8 @@ def fan_out_handoff(handoff_id: str) -> int:
     for notification in notifications:
         if notification.emailed_at is None:
             deliver_email.delay(notification.pk)
-    preferences = handoff.account.preferences or {}
     for kind in WEBHOOK_KINDS:
-        if preferences.get(f"{kind}_webhook_url"):
+        if webhook_url(handoff.account, f"{kind}_webhook_url"):
             post_webhook.delay(str(handoff.pk), kind)
     return len(notifications)
 
@@ -146,7 +147,7 @@ def post_webhook(self: Any, handoff_id: str, kind: str) -> bool:
     )
     if handoff is None or kind not in WEBHOOK_KINDS:
         return False
-    url = (handoff.account.preferences or {}).get(f"{kind}_webhook_url") or ""
+    url = webhook_url(handoff.account, f"{kind}_webhook_url") or ""
     if not url:
         return False
     try:
@@ -154,7 +155,7 @@ def post_webhook(self: Any, handoff_id: str, kind: str) -> bool:
     except (WebhookRefused, OSError) as exc:
         logger.warning("%s webhook for hand-off %s refused: %s", kind, handoff_id, exc)
         return False
-    title = services.notification_title(
+    title = notification_title(
         from_user=handoff.from_user,
         problem=handoff.session.problem_summary,
         ticket=handoff.psa_ticket_id,

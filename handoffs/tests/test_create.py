@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
 from flowpilot.errors import UpstreamError
-from handoffs import events, services, tasks
+from handoffs import events, notifications, services, tasks
 from handoffs.models import AppNotification, AssessmentStatus, HandoffIntent, SessionHandoff
 from handoffs.tests.support import make_session
 from sessions_app.models import AISession, SessionStatus
@@ -257,10 +257,11 @@ class TestNotifications:
     )
     def test_title(self, engineer: User, problem: str, ticket: str, title: str) -> None:
         assert (
-            services.notification_title(from_user=engineer, problem=problem, ticket=ticket) == title
+            notifications.notification_title(from_user=engineer, problem=problem, ticket=ticket)
+            == title
         )
         snippet = title.split(": ", 1)[1]
-        assert len(snippet.rstrip("…")) <= services.SNIPPET_LIMIT
+        assert len(snippet.rstrip("…")) <= notifications.SNIPPET_LIMIT
 
 
 @pytest.mark.django_db(transaction=True)

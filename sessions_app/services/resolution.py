@@ -1,9 +1,13 @@
 """
 Closing a session: post the resolution note (resolve) or the escalation package (escalate).
 
-Resolving works locally for now: the text is stored and the status flips in one conditional
-UPDATE, so a double submit or two engineers posting at once resolve the session exactly once.
-Escalating goes through the escalation port below (the hand-offs app implements it).
+The text is stored and the status flips in one conditional UPDATE, so a double submit or two
+engineers posting at once resolve the session exactly once. A session linked to a ticket first
+writes the note to the PSA through the ``sessions_app.ports`` write-back, outside any
+transaction: when the PSA refuses, the session is left unresolved with the typed note kept as
+its draft, and posting again is safe (the write-back does not post a note the ticket has).
+Escalating goes through the escalation port below (the hand-offs app implements it, with the
+same write-back).
 
 When nothing was edited the text is the preview, which may call the model: that happens before
 the transaction opens, so no database transaction waits on a model call.
@@ -16,13 +20,13 @@ from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, Unprocessable
 from sessions_app.models import AISession, SessionStatus
+from sessions_app.ports import ticket_writeback
 from sessions_app.services.previews import get_preview
 
 MARKDOWN_LIMIT = 50_000
@@ -34,6 +38,7 @@ class PostResult:
     outcome: str
     session: AISession
     markdown: str
+    psa: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -45,6 +50,8 @@ class PostResult:
             "markdown": self.markdown,
             "state_version": session.state_version,
         }
+        if self.psa is not None:
+            body["psa"] = self.psa
         if session.resolved_at:
             body["resolved_at"] = session.resolved_at.isoformat()
         if session.escalated_at:
@@ -83,21 +90,29 @@ def post_resolution_note(
         # Known closed already: no preview, no model call.
         raise already_closed(session, refresh=False)
     text = markdown_or_preview(session, markdown, "resolution_note")
-    return _resolve(session=session, actor=actor, text=text)
+    receipt = None
+    writeback = ticket_writeback()
+    if session.psa_ticket_id and writeback is not None:
+        # Keep what was typed whatever the PSA answers; the draft never changes the status.
+        AISession.objects.filter(pk=session.pk).exclude(status=SessionStatus.RESOLVED).update(
+            resolution_note=text
+        )
+        receipt = writeback.post_resolution(
+            account=session.account, actor=actor, ticket_id=session.psa_ticket_id, text=text
+        )
+    return _resolve(session=session, actor=actor, text=text, receipt=receipt)
 
 
 @transaction.atomic
-def _resolve(*, session: AISession, actor: User, text: str) -> PostResult:
+def _resolve(
+    *, session: AISession, actor: User, text: str, receipt: dict[str, Any] | None = None
+) -> PostResult:
     now = timezone.now()
     updated = (
         AISession.objects.filter(pk=session.pk)
         .exclude(status=SessionStatus.RESOLVED)
-        .update(
-            status=SessionStatus.RESOLVED,
-            resolution_note=text,
-            resolved_at=now,
-            updated_at=now,
-            state_version=F("state_version") + 1,
+        .bump_state_version(
+            status=SessionStatus.RESOLVED, resolution_note=text, resolved_at=now, updated_at=now
         )
     )
     if not updated:
@@ -107,9 +122,10 @@ def _resolve(*, session: AISession, actor: User, text: str) -> PostResult:
         account=session.account,
         actor=actor,
         type="session.resolved",
-        payload={"session_id": session.pk, "via": "local"},
+        payload={"session_id": session.pk, "via": "psa" if receipt else "local"},
     )
-    return PostResult(outcome="resolved_local", session=session, markdown=text)
+    outcome = "resolved" if receipt else "resolved_local"
+    return PostResult(outcome=outcome, session=session, markdown=text, psa=receipt)
 
 
 # --- Escalation port ------------------------------------------------------------------------
@@ -137,7 +153,8 @@ def escalate_session(
 ) -> PostResult:
     """
     Escalate with the (possibly edited) package through the registered escalation writer (the
-    one canonical path: status ``escalated``, the package, the hand-off and its fan-out).
+    one canonical path: the PSA write-back, status ``escalated``, the package, the hand-off and
+    its fan-out).
     """
     if _escalation_writer is None:
         raise ImproperlyConfigured("No escalation writer is registered.")
