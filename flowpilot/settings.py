@@ -304,6 +304,10 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 # Fernet key(s) for secrets at rest (PSA keys, webhook URLs); first one encrypts.
 FIELD_ENCRYPTION_KEY = secret("FIELD_ENCRYPTION_KEY")
 
+# PSA (ConnectWise) calls: seconds to connect and to read an answer.
+PSA_CONNECT_TIMEOUT = env.float("PSA_CONNECT_TIMEOUT", default=5.0)
+PSA_READ_TIMEOUT = env.float("PSA_READ_TIMEOUT", default=20.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

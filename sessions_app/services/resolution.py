@@ -1,9 +1,11 @@
 """
 Closing a session: post the resolution note (resolve) or the escalation package (escalate).
 
-Both work locally for now: the text is stored and the status flips in one conditional UPDATE,
-so a double submit or two engineers posting at once resolve the session exactly once. The PSA
-write-back and the hand-off service take over through these same functions.
+The text is stored and the status flips in one conditional UPDATE, so a double submit or two
+engineers posting at once resolve the session exactly once. A session linked to a ticket first
+writes the note to the PSA through the ``sessions_app.ports`` write-back, outside any
+transaction: when the PSA refuses, the session is left unresolved with the typed note kept as
+its draft, and posting again is safe (the write-back does not post a note the ticket has).
 
 When nothing was edited the text is the preview, which may call the model: that happens before
 the transaction opens, so no database transaction waits on a model call.
@@ -15,13 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, Unprocessable
 from sessions_app.models import AISession, SessionStatus
+from sessions_app.ports import ticket_writeback
 from sessions_app.services.previews import get_preview
 
 MARKDOWN_LIMIT = 50_000
@@ -33,6 +35,7 @@ class PostResult:
     outcome: str
     session: AISession
     markdown: str
+    psa: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         session = self.session
@@ -43,6 +46,8 @@ class PostResult:
             "markdown": self.markdown,
             "state_version": session.state_version,
         }
+        if self.psa is not None:
+            body["psa"] = self.psa
         if session.resolved_at:
             body["resolved_at"] = session.resolved_at.isoformat()
         if session.escalated_at:
@@ -80,21 +85,29 @@ def post_resolution_note(
         # Known closed already: no preview, no model call.
         raise _already_closed(session, refresh=False)
     text = _markdown_or_preview(session, markdown, "resolution_note")
-    return _resolve(session=session, actor=actor, text=text)
+    receipt = None
+    writeback = ticket_writeback()
+    if session.psa_ticket_id and writeback is not None:
+        # Keep what was typed whatever the PSA answers; the draft never changes the status.
+        AISession.objects.filter(pk=session.pk).exclude(status=SessionStatus.RESOLVED).update(
+            resolution_note=text
+        )
+        receipt = writeback.post_resolution(
+            account=session.account, actor=actor, ticket_id=session.psa_ticket_id, text=text
+        )
+    return _resolve(session=session, actor=actor, text=text, receipt=receipt)
 
 
 @transaction.atomic
-def _resolve(*, session: AISession, actor: User, text: str) -> PostResult:
+def _resolve(
+    *, session: AISession, actor: User, text: str, receipt: dict[str, Any] | None = None
+) -> PostResult:
     now = timezone.now()
     updated = (
         AISession.objects.filter(pk=session.pk)
         .exclude(status=SessionStatus.RESOLVED)
-        .update(
-            status=SessionStatus.RESOLVED,
-            resolution_note=text,
-            resolved_at=now,
-            updated_at=now,
-            state_version=F("state_version") + 1,
+        .bump_state_version(
+            status=SessionStatus.RESOLVED, resolution_note=text, resolved_at=now, updated_at=now
         )
     )
     if not updated:
@@ -104,9 +117,10 @@ def _resolve(*, session: AISession, actor: User, text: str) -> PostResult:
         account=session.account,
         actor=actor,
         type="session.resolved",
-        payload={"session_id": session.pk, "via": "local"},
+        payload={"session_id": session.pk, "via": "psa" if receipt else "local"},
     )
-    return PostResult(outcome="resolved_local", session=session, markdown=text)
+    outcome = "resolved" if receipt else "resolved_local"
+    return PostResult(outcome=outcome, session=session, markdown=text, psa=receipt)
 
 
 def escalate_session(
@@ -124,11 +138,24 @@ def escalate_session(
     if session.status in (SessionStatus.RESOLVED, SessionStatus.ESCALATED):
         raise _already_closed(session, refresh=False)
     text = _markdown_or_preview(session, markdown, "escalation_package")
-    return _escalate(session=session, actor=actor, text=text, reason=reason)
+    receipt = None
+    writeback = ticket_writeback()
+    if session.psa_ticket_id and writeback is not None:
+        receipt = writeback.post_escalation(
+            account=session.account, actor=actor, ticket_id=session.psa_ticket_id, text=text
+        )
+    return _escalate(session=session, actor=actor, text=text, reason=reason, receipt=receipt)
 
 
 @transaction.atomic
-def _escalate(*, session: AISession, actor: User, text: str, reason: str) -> PostResult:
+def _escalate(
+    *,
+    session: AISession,
+    actor: User,
+    text: str,
+    reason: str,
+    receipt: dict[str, Any] | None = None,
+) -> PostResult:
     now = timezone.now()
     package = {
         "markdown": text,
@@ -140,13 +167,12 @@ def _escalate(*, session: AISession, actor: User, text: str, reason: str) -> Pos
     updated = (
         AISession.objects.filter(pk=session.pk)
         .exclude(status__in=[SessionStatus.RESOLVED, SessionStatus.ESCALATED])
-        .update(
+        .bump_state_version(
             status=SessionStatus.ESCALATED,
             escalation_package=package,
             escalation_reason=reason,
             escalated_at=now,
             updated_at=now,
-            state_version=F("state_version") + 1,
         )
     )
     if not updated:
@@ -156,6 +182,11 @@ def _escalate(*, session: AISession, actor: User, text: str, reason: str) -> Pos
         account=session.account,
         actor=actor,
         type="session.escalated",
-        payload={"session_id": session.pk, "via": "local", "reason": reason[:200]},
+        payload={
+            "session_id": session.pk,
+            "via": "psa" if receipt else "local",
+            "reason": reason[:200],
+        },
     )
-    return PostResult(outcome="escalated_local", session=session, markdown=text)
+    outcome = "escalated" if receipt else "escalated_local"
+    return PostResult(outcome=outcome, session=session, markdown=text, psa=receipt)
