@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.contrib.sessions.models import Session
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.mail import send_account_email_task  # noqa: F401  (registered for the worker)
 from accounts.models import LoginSession, RefreshToken
 from accounts.realtime import push_session_revoked
 
@@ -40,14 +40,3 @@ def push_session_revoked_task(user_ids: list[int]) -> int:
     """Close the open sockets of signed-out users (idempotent: closing twice is harmless)."""
     push_session_revoked(user_ids)
     return len(user_ids)
-
-
-@shared_task(  # type: ignore[untyped-decorator]
-    name="accounts.tasks.send_account_email",
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def send_account_email_task(*, subject: str, body: str, to: str) -> int:
-    """Send one account e-mail (invitation, reset); SMTP hiccups are retried with backoff."""
-    return send_mail(subject, body, None, [to])

@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import selectors
+from accounts import mail, selectors
 from accounts.forms_people import InviteForm, WorkerPasswordResetForm
 from accounts.http import AuthedRequest
 from accounts.services import passwords, people
@@ -230,5 +230,5 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
 
 
 class AcceptInvitationView(SetPasswordView):
-    token_generator = people.invitation_tokens
+    token_generator = mail.invitation_tokens
     invitation = True

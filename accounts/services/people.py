@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -26,19 +25,6 @@ from flowpilot.errors import Conflict, Forbidden, Unprocessable
 MANAGER_REQUIRED = "Account owner or admin access required"
 OWNERS_ONLY = "Only an owner can create or change owners"
 ROLES = tuple(Role.values)
-
-
-class InvitationTokenGenerator(PasswordResetTokenGenerator):
-    """
-    Set-password links of invitations: a salt of their own (a reset link is no invitation and
-    back), valid ``PASSWORD_RESET_TIMEOUT`` (72 hours), spent once a password is set (the
-    token hashes the password).
-    """
-
-    key_salt = "accounts.services.people.InvitationTokenGenerator"
-
-
-invitation_tokens = InvitationTokenGenerator()
 
 
 def assignable_roles(actor: User) -> list[tuple[str, str]]:
