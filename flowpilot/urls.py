@@ -6,11 +6,8 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("scripts.api.urls")),
     path("", include("sessions_app.api.urls")),
-<<<<<<< HEAD
     path("", include("sessions_app.memory.api_urls")),
-=======
     path("", include("handoffs.api.urls")),
->>>>>>> main
 ]
 
 urlpatterns = [
