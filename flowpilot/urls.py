@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("sessions_app.api.urls")),
+    path("", include("psa.api.urls")),
 ]
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("sessions_app.urls")),
     path("", include("accounts.urls")),
+    path("", include("psa.urls")),
     path("", include("front.urls")),
 ]
 
