@@ -1,4 +1,4 @@
-"""Periodic accounts jobs (Celery beat)."""
+"""Accounts jobs: periodic clean-up (Celery beat) and socket pushes after a sign-out."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import LoginSession, RefreshToken
+from accounts.realtime import push_session_revoked
 
 # Rows stay a while after they stop working, so "why was I signed out" can still be answered
 # from them; audit events are kept for good.
@@ -36,7 +37,5 @@ def purge_expired_sessions() -> dict[str, int]:
 @shared_task(name="accounts.tasks.push_session_revoked")  # type: ignore[untyped-decorator]
 def push_session_revoked_task(user_ids: list[int]) -> int:
     """Close the open sockets of signed-out users (idempotent: closing twice is harmless)."""
-    from accounts.services.revocation import push_session_revoked
-
     push_session_revoked(user_ids)
     return len(user_ids)

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 api_patterns = [
     path("", include("accounts.api.urls")),
+    path("", include("scripts.api.urls")),
     path("", include("sessions_app.api.urls")),
     path("", include("psa.api.urls")),
 ]

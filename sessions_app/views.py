@@ -38,7 +38,7 @@ from sessions_app import selectors
 from sessions_app.access import can_work_on, get_session
 from sessions_app.models import AISession, AISessionStep
 from sessions_app.services import assistant, chat, facts, lane, sessions
-from sessions_app.services.chat import MESSAGE_LIMIT
+from sessions_app.services.steps import MESSAGE_LIMIT
 
 SESSION_CHANGED = "session-changed"
 AUTOSTART_S = 120

@@ -6,12 +6,8 @@ change). Lock order everywhere: sign-in rows (``LoginSession``) first, then refr
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -27,12 +23,11 @@ from accounts.models import (
 )
 from accounts.services.audit import record_event
 from accounts.services.tokens import remember_revoked_families
+from accounts.tasks import push_session_revoked_task
 from flowpilot.errors import Forbidden, NotFound, Unprocessable
-from flowpilot.realtime import user_group
+from flowpilot.tasks import dispatch_on_commit
 
-logger = logging.getLogger(__name__)
 SCOPES = ("all", "others")
-PUSH_CONCURRENCY = 50
 
 
 @transaction.atomic
@@ -81,7 +76,7 @@ def revoke_account_sessions(
     )
     # Telling 500 users' sockets takes a while: a worker does it after commit (inline in eager
     # mode). Sockets that miss it still close at their next periodic session re-check.
-    transaction.on_commit(lambda: _push_task().delay(user_ids))
+    dispatch_on_commit(push_session_revoked_task, user_ids)
     return revoked
 
 
@@ -164,40 +159,6 @@ def sign_out_user_everywhere(
     if keep_login_session_id is None:
         User.objects.filter(pk=user.pk).update(sessions_valid_after=now)
         user.sessions_valid_after = now
-        transaction.on_commit(lambda: _push_task().delay([user.pk]))
+        dispatch_on_commit(push_session_revoked_task, [user.pk])
     remember_revoked_families(families)
     return ended
-
-
-def _push_task() -> Any:
-    from accounts.tasks import push_session_revoked_task
-
-    return push_session_revoked_task
-
-
-def push_session_revoked(user_ids: list[int]) -> None:
-    """Tell each user's open sockets to close; all sends go out concurrently."""
-    layer = get_channel_layer()
-    if layer is None or not user_ids:
-        return
-    message = {"type": "push.event", "event": "session.revoked", "payload": {}}
-
-    async def send_all() -> None:
-        # Bounded: the Redis layer's connection pool refuses more than ~100 at once.
-        gate = asyncio.Semaphore(PUSH_CONCURRENCY)
-
-        async def send(uid: int) -> None:
-            async with gate:
-                await layer.group_send(user_group(uid), message)
-
-        results = await asyncio.gather(*(send(uid) for uid in user_ids), return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            logger.warning(
-                "session.revoked push failed for %d users: %r", len(failures), failures[0]
-            )
-
-    try:
-        async_to_sync(send_all)()
-    except Exception:
-        logger.exception("Could not push session.revoked")

@@ -20,16 +20,14 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from flowpilot.errors import Conflict, DomainError, NotFound, Unprocessable, UpstreamError
+from flowpilot.errors import Conflict, DomainError, NotFound, UpstreamError
 from flowpilot.llm import (
     LLMClient,
     LLMError,
@@ -51,13 +49,12 @@ from sessions_app.models import (
     TaskKind,
     TaskStatus,
 )
-from sessions_app.services import assistant, fixes, sessions
+from sessions_app.services import assistant, fixes
 from sessions_app.services.lane import LaneMerge, item_key, merge_lane
+from sessions_app.services.steps import clean_message, create_user_step
 
 logger = logging.getLogger(__name__)
 
-# Documented limit of one engineer message (API field error, page form error).
-MESSAGE_LIMIT = 8000
 # Bounded context: the model sees the problem, the facts, the open lane and these last steps.
 HISTORY_STEPS = 30
 CHAT_MAX_TOKENS = 1500
@@ -97,33 +94,6 @@ class StreamEvent:
 
 
 # --- validation and steps -------------------------------------------------------------------
-
-
-def clean_message(content: str) -> str:
-    """Strip and check one message: empty or over the limit → 422 naming the field."""
-    text = (content or "").strip()
-    if not text:
-        raise Unprocessable("Type a message first.", code="message_empty")
-    if len(text) > MESSAGE_LIMIT:
-        raise Unprocessable(
-            f"Messages are limited to {MESSAGE_LIMIT:,} characters ({len(text):,} given); "
-            "paste long output in parts.",
-            code="message_too_long",
-        )
-    return text
-
-
-def create_user_step(*, session: AISession, user: User, text: str, now: datetime) -> AISessionStep:
-    """Insert an engineer's message (already cleaned) as a step of the session."""
-    return AISessionStep.objects.create(
-        account_id=session.account_id,
-        session=session,
-        author=user,
-        role=StepRole.USER,
-        content=text,
-        raw_content=text,
-        created_at=now,
-    )
 
 
 @transaction.atomic
@@ -241,7 +211,7 @@ def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMRes
     the loser gets the winner's step. ``session`` leaves with the stored ``state_version``.
     """
     now = timezone.now()
-    sessions.touch_session(session=session, now=now)
+    AISession.objects.touch(session, now=now)
     existing = reply_to(session, user_step)
     if existing is not None:
         return TurnResult(
@@ -273,9 +243,10 @@ def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMRes
         promotions=parsed.promotions,
         items=turn.lane.items if turn.lane is not None else None,
     )
-    if turn.facts:
+    if turn.facts and AISession.objects.filter(pk=session.pk).bump_state_version(
+        updated_at=session.updated_at
+    ):
         # The row is locked by this transaction: the increment needs no read-back.
-        AISession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
         session.state_version += 1
     _apply_fix_markers(session=session, step=step, parsed=parsed, turn=turn)
     turn.state_version = session.state_version

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -107,12 +106,8 @@ def _resolve(
     updated = (
         AISession.objects.filter(pk=session.pk)
         .exclude(status=SessionStatus.RESOLVED)
-        .update(
-            status=SessionStatus.RESOLVED,
-            resolution_note=text,
-            resolved_at=now,
-            updated_at=now,
-            state_version=F("state_version") + 1,
+        .bump_state_version(
+            status=SessionStatus.RESOLVED, resolution_note=text, resolved_at=now, updated_at=now
         )
     )
     if not updated:
@@ -172,13 +167,12 @@ def _escalate(
     updated = (
         AISession.objects.filter(pk=session.pk)
         .exclude(status__in=[SessionStatus.RESOLVED, SessionStatus.ESCALATED])
-        .update(
+        .bump_state_version(
             status=SessionStatus.ESCALATED,
             escalation_package=package,
             escalation_reason=reason,
             escalated_at=now,
             updated_at=now,
-            state_version=F("state_version") + 1,
         )
     )
     if not updated:

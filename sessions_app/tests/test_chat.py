@@ -19,7 +19,7 @@ from sessions_app.models import (
     TaskItem,
     TaskStatus,
 )
-from sessions_app.services import chat, sessions
+from sessions_app.services import chat, sessions, steps
 from sessions_app.tests.chat_support import OUTLOOK, scripted, start, tasks, version
 
 pytestmark = pytest.mark.django_db
@@ -286,7 +286,7 @@ class TestValidation:
         session = start(engineer)
         with pytest.raises(Unprocessable) as info:
             chat.add_user_step(
-                session=session, user=engineer, content="x" * (chat.MESSAGE_LIMIT + 1)
+                session=session, user=engineer, content="x" * (steps.MESSAGE_LIMIT + 1)
             )
         assert "8,000" in info.value.detail
         assert session.steps.count() == 1
