@@ -31,14 +31,14 @@ PHRASINGS = {
     "mail-flow": "Customer emails to sales bounce back with a 550 5.7.1 NDR",
     "mailbox-permissions": "She can't send as the accounts shared mailbox and it's not showing",
     "outlook-addin": "Outlook hangs at start-up, not responding, since the new PDF add-in",
-    "sharepoint-access": "Access denied opening the Finance SharePoint site from the Teams files tab",
+    "sharepoint-access": "Access denied opening the Finance SharePoint site from Teams",
     "intune-enrolment": "New laptop fails Autopilot enrolment with error 80180014",
     "bitlocker-recovery": "Laptop is asking for the BitLocker recovery key after a BIOS update",
     "windows-update": "Windows Update keeps failing with 0x800f0922 and undoing changes",
     "wifi-drops": "Her laptop keeps dropping off the office Wi-Fi",
     "dhcp-ip-conflict": "PC has a 169.254 address and no internet",
     "slow-logon-gpo": "Group Policy not applying and slow logon for the accounts team",
-    "file-share-permissions": "Access denied on the S: drive Finance folder, you don't have permission",
+    "file-share-permissions": "Access denied on the S: drive Finance folder",
     "scan-to-email": "The copier's scan to email stopped working, SMTP authentication failed",
     "time-sync-kerberos": "The trust relationship between this workstation and the domain failed",
     "usb-dock-monitor": "External monitors show no signal on the USB-C docking station",
@@ -47,7 +47,7 @@ PHRASINGS = {
     "compromised-account": "User clicked a phishing link and entered her password",
     "ransomware": "Files on her PC have a strange extension and there's a ransom note",
     "onboarding": "New starter on Monday needs an account, mailbox and laptop",
-    "offboarding": "Leaver's last day is Friday, disable the account and give the manager the mailbox",
+    "offboarding": "Leaver's last day is Friday, disable the account and hand over the mailbox",
 }
 
 
