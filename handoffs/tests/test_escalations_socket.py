@@ -49,7 +49,7 @@ def connect(base_url: str, cookie: str | None, query: str = "") -> Any:
     return websockets.connect(url, additional_headers=headers)
 
 
-async def until(ws: Any, event_type: str, timeout: float = 10) -> dict[str, Any]:
+async def until(ws: Any, event_type: str, timeout: float = 30) -> dict[str, Any]:
     """The next event of ``event_type`` (other events on the way are skipped)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -145,7 +145,7 @@ def test_page_sockets_get_the_card_fragment(
         async with connect(live_server_url, cookie, "?format=html") as page:
             await asyncio.sleep(0.3)
             handoff = await asyncio.to_thread(escalate, engineer)
-            html = await asyncio.wait_for(page.recv(), 10)
+            html = await asyncio.wait_for(page.recv(), 30)
             assert '<div id="queue-list" hx-swap-oob="afterbegin">' in html
             assert f'id="handoff-card-{handoff.pk}"' in html
             assert "Outlook is failing to sync email" in html
