@@ -133,7 +133,7 @@ class TestPagination:
         url, counts = URL, []
         while url:
             with CaptureQueriesContext(connection) as queries:
-                response = page.get(url, HTTP_HX_REQUEST="true" if seen else None)
+                response = page.get(url)
             counts.append(len(queries.captured_queries))
             html = response.content.decode()
             seen += re.findall(r"N: (\d+)", html)
@@ -144,6 +144,21 @@ class TestPagination:
         assert len(seen) == numbered
         assert len(set(seen)) == numbered
         assert len(set(counts)) == 1, counts
+
+    def test_load_more_swaps_in_only_the_next_rows(
+        self, owner: User, client_for: Callable[[User], Client]
+    ) -> None:
+        page = client_for(owner)
+        for _ in range(AUDIT_PAGE_SIZE + 1):
+            bulk(owner)
+        first = page.get(URL).content.decode()
+        more = re.search(r'id="audit-more" href="[^"]+"\s+hx-get="([^"]+)"', first)
+        assert more
+        fragment = page.get(f"{URL}{more.group(1).replace('&amp;', '&')}", HTTP_HX_REQUEST="true")
+        html = fragment.content.decode()
+        assert "<html" not in html
+        assert 1 <= html.count('data-event-type="') <= 2
+        assert 'id="audit-more"' not in html
 
     def test_a_forged_cursor_is_the_first_page(
         self, owner: User, client_for: Callable[[User], Client]
