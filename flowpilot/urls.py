@@ -6,6 +6,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("scripts.api.urls")),
     path("", include("sessions_app.api.urls")),
+    path("", include("handoffs.api.urls")),
 ]
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("sessions_app.urls")),
+    path("", include("handoffs.urls")),
     path("", include("accounts.urls")),
     path("", include("front.urls")),
 ]
