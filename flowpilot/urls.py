@@ -7,6 +7,7 @@ api_patterns = [
     path("", include("scripts.api.urls")),
     path("", include("sessions_app.api.urls")),
     path("", include("handoffs.api.urls")),
+    path("", include("psa.api.urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include("sessions_app.urls")),
     path("", include("handoffs.urls")),
     path("", include("accounts.urls")),
+    path("", include("psa.urls")),
     path("", include("front.urls")),
 ]
 
