@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from flowpilot import crypto
-from psa.models import PSAIntegration, Provider
+from psa.models import Provider, PSAIntegration
 from psa.simulator.seed import seed_base
 from psa.simulator.store import Credentials, SimulatorState
 
