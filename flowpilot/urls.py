@@ -8,6 +8,7 @@ api_patterns = [
     path("", include("sessions_app.api.urls")),
     path("", include("sessions_app.memory.api_urls")),
     path("", include("handoffs.api.urls")),
+    path("", include("psa.api.urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("", include("sessions_app.urls")),
     path("", include("handoffs.urls")),
     path("", include("accounts.urls")),
+    path("", include("psa.urls")),
     path("", include("front.urls")),
 ]
 

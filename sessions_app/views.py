@@ -116,12 +116,12 @@ def _trigger(response: HttpResponse, **events: Any) -> HttpResponse:
 
 
 def _lane_context(request: AuthedRequest, session: AISession, **extra: Any) -> dict[str, Any]:
-    facts_list = selectors.live_facts(session)
+    state = selectors.lane_state(session)
     return {
         "session": session,
-        "facts": facts_list,
-        "lane": selectors.lane_for(session, facts_list),
-        "fix": selectors.active_fix(session),
+        "facts": state.facts,
+        "lane": state.lane,
+        "fix": state.fix,
         "can_act": can_work_on(request.user, session),
         "error": None,
         **extra,
@@ -190,7 +190,12 @@ def sessions_list(request: AuthedRequest) -> HttpResponse:
 @engineer_or_admin_required
 @require_http_methods(["GET", "POST"])
 def session_new(request: AuthedRequest) -> HttpResponse:
-    form = NewSessionForm(request.POST or None)
+    # "Start session" on a PSA ticket links here with the ticket and its summary filled in.
+    initial = {
+        "problem": request.GET.get("problem", "")[:MESSAGE_LIMIT],
+        "psa_ticket_id": request.GET.get("ticket", "")[:33],
+    }
+    form = NewSessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             session, _ = sessions.create_session(
@@ -347,7 +352,7 @@ async def stream_reply(
     user = cast(User, await request.auser())
     session = await sync_to_async(_session)(user, session_id, write=True)
     try:
-        step = await sync_to_async(chat.get_user_step)(session, step_id)
+        step = await sync_to_async(selectors.get_user_step)(session, step_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     response = StreamingHttpResponse(
@@ -385,7 +390,7 @@ def update_item(request: AuthedRequest, session_id: int, uid: str) -> HttpRespon
 
 def _item_or_404(session: AISession, uid: str) -> Any:
     try:
-        return lane.get_item(session, uid)
+        return selectors.get_lane_item(session, uid)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
 
@@ -428,7 +433,7 @@ def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResp
     """GET: the inline editor (HTMX) · POST: save the new text."""
     session = _session(request.user, session_id, write=request.method == "POST")
     try:
-        fact = facts.get_fact(session, fact_id)
+        fact = selectors.get_fact(session, fact_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     if request.method == "GET" and not request.htmx:
@@ -448,7 +453,7 @@ def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResp
 def delete_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
     session = _session(request.user, session_id, write=True)
     try:
-        fact = facts.get_fact(session, fact_id)
+        fact = selectors.get_fact(session, fact_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     facts.delete_fact(session=session, fact=fact)

@@ -10,8 +10,9 @@ from flowpilot.llm import LLMRequest, Message, get_llm_client
 from flowpilot.llm.markers import ParsedReply
 from flowpilot.llm.offline import OfflineClient
 from flowpilot.llm.offline.chat import GENERIC_QUESTIONS, RUN_FIX_ACTION, phrase_found
-from flowpilot.llm.offline.knowledge import PLACEHOLDER_RE, load_runbooks, match_runbook
+from flowpilot.llm.offline.knowledge import PLACEHOLDER_RE, Runbook, load_runbooks, match_runbook
 from flowpilot.llm.offline.playback import SessionPlayer, cause_named
+from flowpilot.llm.offline.reasoning import rank_causes
 
 PHRASINGS = {
     "outlook-sync": "Outlook keeps asking for her password and emails are not syncing",
@@ -26,6 +27,27 @@ PHRASINGS = {
     "rdp": "Can't RDP to the accounting server, Remote Desktop says it can't connect",
     "slow-pc": "Laptop is very slow, takes ages to boot and freezes with high CPU",
     "certificate-errors": "Chrome shows NET::ERR_CERT_DATE_INVALID certificate error on intranet",
+    "m365-signin": "Word says unlicensed product and she can't sign in to Microsoft 365",
+    "mail-flow": "Customer emails to sales bounce back with a 550 5.7.1 NDR",
+    "mailbox-permissions": "She can't send as the accounts shared mailbox and it's not showing",
+    "outlook-addin": "Outlook hangs at start-up, not responding, since the new PDF add-in",
+    "sharepoint-access": "Access denied opening the Finance SharePoint site from Teams",
+    "intune-enrolment": "New laptop fails Autopilot enrolment with error 80180014",
+    "bitlocker-recovery": "Laptop is asking for the BitLocker recovery key after a BIOS update",
+    "windows-update": "Windows Update keeps failing with 0x800f0922 and undoing changes",
+    "wifi-drops": "Her laptop keeps dropping off the office Wi-Fi",
+    "dhcp-ip-conflict": "PC has a 169.254 address and no internet",
+    "slow-logon-gpo": "Group Policy not applying and slow logon for the accounts team",
+    "file-share-permissions": "Access denied on the S: drive Finance folder",
+    "scan-to-email": "The copier's scan to email stopped working, SMTP authentication failed",
+    "time-sync-kerberos": "The trust relationship between this workstation and the domain failed",
+    "usb-dock-monitor": "External monitors show no signal on the USB-C docking station",
+    "mfa-device-lost": "User lost her phone and can't do MFA with the Authenticator app",
+    "password-expiry": "Password expired and he can't change it from home",
+    "compromised-account": "User clicked a phishing link and entered her password",
+    "ransomware": "Files on her PC have a strange extension and there's a ransom note",
+    "onboarding": "New starter on Monday needs an account, mailbox and laptop",
+    "offboarding": "Leaver's last day is Friday, disable the account and hand over the mailbox",
 }
 
 
@@ -80,7 +102,7 @@ def test_every_runbook_has_a_matching_test_phrasing() -> None:
     [
         "The coffee machine in the kitchen is making strange noises",
         "Excel crashes when opening a spreadsheet",
-        "New starter needs an account set up",
+        "The projector in the boardroom shows purple colours",
     ],
 )
 def test_unknown_problem_says_so_and_asks_for_specifics(problem: str) -> None:
@@ -417,14 +439,9 @@ def test_asking_for_a_fix_names_a_cause_of_each_runbook(runbook_id: str) -> None
         assert cause.steps[0] in reply.display_text
 
 
-@pytest.mark.parametrize("runbook_id", sorted(PHRASINGS))
-def test_without_evidence_the_runbooks_main_fix_comes_first(runbook_id: str) -> None:
-    """With nothing said that moves the ranking, the runbook's main fix is suggested."""
-    runbook = next(runbook for runbook in load_runbooks() if runbook.id == runbook_id)
-    session = Session(runbook.title)
-    session.say(runbook.title)
+@pytest.mark.parametrize("runbook", load_runbooks(), ids=lambda runbook: runbook.id)
+def test_without_evidence_the_runbooks_main_fix_comes_first(runbook: Runbook) -> None:
+    """With no evidence at all, the cause carrying the runbook's main fix ranks first."""
+    lead = rank_causes(runbook, set())[0]
 
-    reply = session.say("What should I do next?")
-
-    assert reply.fix is not None
-    assert reply.fix.title == runbook.fix.title
+    assert lead.cause.fix == runbook.fix

@@ -183,8 +183,7 @@ def terms(text: str) -> Counter[str]:
         word for word in words if len(word) > 1 and word not in _STOPWORDS
     )
     for first, second in zip(words, words[1:], strict=False):
-        # A bigram with a stopword ("the office") says no more than its other word.
-        if first in _STOPWORDS or second in _STOPWORDS:
+        if first in _STOPWORDS and second in _STOPWORDS:
             continue
         counts[f"{first} {second}"] += 1
     return counts
@@ -281,8 +280,12 @@ def _index() -> _Index:
             single_word = len(tokens(keyword)) == 1
             for term in terms(keyword):
                 # A single-word keyword is distinctive; a word that only appears inside a
-                # phrase ("file" in "file server") is weak on its own.
-                weight = 3.0 if " " in term or single_word else 1.0
+                # phrase ("file" in "file server") is weak on its own, and a bigram with a
+                # stopword ("the office") says little more than its other word.
+                if " " in term:
+                    weight = 1.0 if any(word in _STOPWORDS for word in term.split()) else 3.0
+                else:
+                    weight = 3.0 if single_word else 0.5
                 weights[term] = max(weights.get(term, 0.0), weight)
         all_weights.append(weights)
         document_frequency.update(weights.keys())
