@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.devices import describe_user_agent
-from accounts.models import Account, AuditEvent, LoginSession, User
+from accounts.models import Account, AuditEvent, LoginSession, RefreshToken, User
 from accounts.services.tokens import family_of
 from accounts.tenancy import scoped
 
@@ -144,13 +145,7 @@ def active_devices(
     person by person, most recently seen first. One query whatever the number of devices.
     """
     now = now or timezone.now()
-    rows = LoginSession.objects.filter(
-        account=account,
-        revoked_at__isnull=True,
-        idle_expires_at__gt=now,
-        absolute_expires_at__gt=now,
-        user__is_active=True,
-    )
+    rows = LoginSession.objects.live(now).filter(account=account, user__is_active=True)
     if user is not None:
         rows = rows.filter(user=user)
     rows = rows.select_related("user").order_by("user__name", "user__email", "-last_activity_at")
@@ -185,3 +180,37 @@ def security_alerts(account: Account, *, limit: int = 10) -> list[AuditEvent]:
     """The newest reuse alarms of the account (index on account, type, created_at)."""
     qs = scoped(AuditEvent, account).filter(type__in=SECURITY_ALERT_TYPES)
     return list(qs.select_related("actor").order_by("-created_at", "-id")[:limit])
+
+
+def active_users(account: Account, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """
+    Users of the account with at least one live (un-revoked, unexpired) web session or refresh
+    token, newest login first. One query whatever the number of users.
+    """
+    now = now or timezone.now()
+    live_web = LoginSession.objects.live(now).filter(user=OuterRef("pk"))
+    live_api = RefreshToken.objects.filter(
+        user=OuterRef("pk"), revoked_at__isnull=True, expires_at__gt=now
+    )
+    users = (
+        User.objects.filter(account=account, is_active=True)
+        .filter(Q(Exists(live_web)) | Q(Exists(live_api)))
+        .order_by(F("last_login").desc(nulls_last=True), "pk")
+        .values("pk", "name", "email", "last_login")
+    )
+    return [
+        {
+            "user_id": row["pk"],
+            "name": row["name"] or row["email"].split("@")[0],
+            "email": row["email"],
+            "last_login_at": row["last_login"],
+        }
+        for row in users
+    ]
+
+
+def load_web_session(login_session_id: Any) -> LoginSession | None:
+    """The session row with its user and account, in one query."""
+    if not isinstance(login_session_id, int):
+        return None
+    return LoginSession.objects.select_related("user__account").filter(pk=login_session_id).first()
