@@ -265,7 +265,11 @@ def post(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
             result = resolution.post_resolution_note(
                 session=session, actor=request.user, markdown=markdown
             )
-            message = "Session resolved. The note is saved."
+            message = (
+                f"Session resolved. The note is posted to ticket #{session.psa_ticket_id}."
+                if result.psa
+                else "Session resolved. The note is saved."
+            )
         else:
             result = resolution.escalate_session(
                 session=session, actor=request.user, markdown=markdown, reason=reason
