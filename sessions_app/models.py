@@ -130,6 +130,10 @@ class AISession(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["account", "user", "-updated_at"]),
+            # The "picked up" half of a user's list (selectors.my_sessions_page).
+            models.Index(
+                fields=["account", "escalated_to", "-updated_at"], name="aisession_picked_up_idx"
+            ),
             models.Index(fields=["account", "status", "-updated_at"]),
         ]
         constraints = [
