@@ -11,9 +11,13 @@ is then left unchanged.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from accounts.models import Account, User
+
+logger = logging.getLogger(__name__)
 
 
 class TicketWriteback(Protocol):
@@ -36,3 +40,25 @@ def register_ticket_writeback(implementation: TicketWriteback) -> None:
 
 def ticket_writeback() -> TicketWriteback | None:
     return _writeback[0] if _writeback else None
+
+
+# ``PromptContextSource``: a feature beside the chat (institutional memory) adds keys to the
+# context the assistant gets for a chat turn. Each source answers a dict merged into the
+# context; a failing source is logged and skipped, so the chat never fails because of it.
+PromptContextSource = Callable[[Any, dict[str, Any]], dict[str, Any]]
+_prompt_sources: list[PromptContextSource] = []
+
+
+def register_prompt_context_source(source: PromptContextSource) -> None:
+    if source not in _prompt_sources:
+        _prompt_sources.append(source)
+
+
+def extra_prompt_context(session: Any, context: dict[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for source in _prompt_sources:
+        try:
+            extra.update(source(session, context))
+        except Exception:
+            logger.exception("Prompt context source %r failed for session %s", source, session.pk)
+    return extra
