@@ -113,6 +113,15 @@ class User(AbstractBaseUser):
         """Engineer or admin: engineer, admin, owner or super_admin. Viewers read, never act."""
         return self.is_super_admin or self.role in ACTING_ROLES
 
+    @property
+    def can_manage_people(self) -> bool:
+        """Owners and admins invite people, change roles and deactivate (admins: not owners)."""
+        return self.is_super_admin or self.role in (Role.OWNER, Role.ADMIN)
+
+    @property
+    def invitation_pending(self) -> bool:
+        return self.invited_at is not None and not self.has_usable_password()
+
     # Django admin: owners and admins reach it through their role; super_admin sees all.
     @property
     def is_staff(self) -> bool:

@@ -17,7 +17,7 @@ from accounts.tenancy import scoped
 
 @dataclass(frozen=True)
 class SettingsRow:
-    """One entry of the account settings list. ``audience``: "owner", "staff" or "all"."""
+    """An entry of the settings list; ``audience``: "owner", "managers", "staff" or "all"."""
 
     key: str
     label: str
@@ -27,6 +27,13 @@ class SettingsRow:
 
 
 SETTINGS_ROWS = [
+    SettingsRow(
+        "people",
+        "People",
+        "Invite teammates, change roles, deactivate someone who left.",
+        "account-people",
+        "managers",
+    ),
     SettingsRow(
         "security",
         "Session security",
@@ -66,12 +73,43 @@ def settings_rows(user: User) -> list[dict[str, Any]]:
             continue
         if row.audience == "staff" and not user.is_staff:
             continue
+        if row.audience == "managers" and not user.can_manage_people:
+            continue
         try:
             url = reverse(row.url_name)
         except NoReverseMatch:
             continue
         rows.append({"key": row.key, "label": row.label, "help": row.help, "url": url})
     return rows
+
+
+def account_people(viewer: User) -> list[dict[str, Any]]:
+    """
+    Everyone in the viewer's account with a status and what the viewer may change about them
+    (admins never change owners; nobody deactivates themselves). One query.
+    """
+    rows = scoped(User, viewer.account).order_by("-is_active", "name", "email")
+    result = []
+    for person in rows:
+        if not person.is_active:
+            status, tone = "Deactivated", "neutral"
+        elif person.invitation_pending:
+            status, tone = "Invitation pending", "amber"
+        else:
+            status, tone = "Active", "emerald"
+        editable = viewer.is_owner or person.role != "owner"
+        result.append(
+            {
+                "user": person,
+                "status": status,
+                "tone": tone,
+                "pending": person.is_active and person.invitation_pending,
+                "editable": editable,
+                "can_deactivate": editable and person.pk != viewer.pk,
+                "is_you": person.pk == viewer.pk,
+            }
+        )
+    return result
 
 
 AUDIT_PAGE_SIZE = 50

@@ -9,6 +9,7 @@ from django.contrib.sessions.models import Session
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.mail import send_account_email_task  # noqa: F401  (registered for the worker)
 from accounts.models import LoginSession, RefreshToken
 from accounts.realtime import push_session_revoked
 

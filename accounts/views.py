@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -70,17 +73,21 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/audit_log.html", {"nav": "account", "events": events})
 
 
-@login_required
-@require_GET
-def account_settings(request: AuthedRequest) -> HttpResponse:
+def account_settings_context(request: AuthedRequest) -> dict[str, Any]:
     devices = selectors.active_devices(
         request.user.account,
         user=request.user,
         current_id=selectors.current_device_id(request),
     )
-    context = {
+    return {
         "nav": "account",
         "settings_rows": selectors.settings_rows(request.user),
         "devices": devices,
+        "password_form": PasswordChangeForm(request.user),
     }
-    return render(request, "accounts/settings.html", context)
+
+
+@login_required
+@require_GET
+def account_settings(request: AuthedRequest) -> HttpResponse:
+    return render(request, "accounts/settings.html", account_settings_context(request))

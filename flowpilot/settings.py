@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "front.navigation.app_shell",
+                "handoffs.context_processors.bell",
             ],
             # Spelled out as django-template-partials documents it (its app config would set
             # the same): compiled templates are cached in every mode, and `name#partial`
@@ -141,9 +142,20 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Invitation and password-reset links: one use, 72 hours.
+PASSWORD_RESET_TIMEOUT = 72 * 3600
+# Forgot-password requests allowed per window, per address and per client address.
+PASSWORD_RESETS_PER_EMAIL = env.int("PASSWORD_RESETS_PER_EMAIL", default=3)
+PASSWORD_RESETS_PER_IP = env.int("PASSWORD_RESETS_PER_IP", default=20)
+PASSWORD_RESET_WINDOW_SECONDS = env.int("PASSWORD_RESET_WINDOW_SECONDS", default=3600)
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 
@@ -272,6 +284,22 @@ SPECTACULAR_SETTINGS = {
     "DISABLE_ERRORS_AND_WARNINGS": True,
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
+
+# Escalation notifications (handoffs): links in e-mail and chat messages are made absolute with
+# SITE_URL; Slack/Teams webhooks are posted only to these hosts (and their subdomains), over
+# https, to public addresses. WEBHOOK_ALLOW_INSECURE lifts the https/address checks for a local
+# receiver in tests and demos.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+WEBHOOK_ALLOWED_HOSTS = env.list(
+    "WEBHOOK_ALLOWED_HOSTS",
+    default=[
+        "hooks.slack.com",
+        "webhook.office.com",
+        "logic.azure.com",
+        "environment.api.powerplatform.com",
+    ],
+)
+WEBHOOK_ALLOW_INSECURE = env.bool("WEBHOOK_ALLOW_INSECURE", default=False)
 
 # Open websockets re-check their page session this often and close when it ended.
 SESSION_WS_RECHECK_SECONDS = env.float("SESSION_WS_RECHECK_SECONDS", default=30.0)

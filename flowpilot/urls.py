@@ -6,6 +6,8 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("scripts.api.urls")),
     path("", include("sessions_app.api.urls")),
+    path("", include("handoffs.api.urls")),
+    path("", include("psa.api.urls")),
 ]
 
 urlpatterns = [
@@ -15,7 +17,9 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("scripts.urls")),
     path("", include("sessions_app.urls")),
+    path("", include("handoffs.urls")),
     path("", include("accounts.urls")),
+    path("", include("psa.urls")),
     path("", include("front.urls")),
 ]
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.core.cache import cache
 
 from accounts.models import Account, User
-from psa.connection import build_provider, integration_of
-from psa.errors import PSAError, PSAPermissionError
+from flowpilot.errors import DomainError, NotFound
+from psa.connection import build_provider, integration_of, is_simulator
+from psa.errors import PSAError, PSANotFound, PSAPermissionError
 from psa.models import Provider, PSAIntegration
 from psa.providers.base import (
     Board,
@@ -145,7 +146,64 @@ def search_tickets(ws: Workspace, user: User, query: TicketQuery) -> TicketPage:
 
 
 def get_ticket(ws: Workspace, ticket_id: int) -> Ticket:
-    return ws.provider.get_ticket(ticket_id)
+    """The ticket, or a 404 when this account's PSA has no such ticket (or there is no PSA)."""
+    if not ws.connected:
+        raise NotFound("No PSA is connected to this account.")
+    try:
+        return ws.provider.get_ticket(ticket_id)
+    except PSANotFound as exc:
+        raise NotFound(f"Ticket #{ticket_id} was not found in ConnectWise.") from exc
+
+
+def query_from(data: dict[str, Any]) -> TicketQuery:
+    """A ticket query from validated filter values (page size capped at 100)."""
+    return TicketQuery(
+        board_id=data.get("board") or None,
+        status_name=(data.get("status") or "").strip(),
+        assignee=(data.get("assignee") or "").strip(),
+        text=(data.get("q") or "").strip(),
+        open_only=bool(data.get("open", True)),
+        page=int(data.get("page") or 1),
+        page_size=min(int(data.get("page_size") or 25), 100),
+    )
+
+
+def integration_summary(account: Account) -> dict[str, Any]:
+    """What the settings page and API show of the connection: never a key, only whether set."""
+    integration = integration_of(account)
+    if integration is None:
+        return {
+            "provider": Provider.NONE,
+            "site": "",
+            "company_id": "",
+            "client_id": "",
+            "public_key_set": False,
+            "private_key_set": False,
+            "public_key_hint": "",
+            "is_simulator": False,
+            "last_test": None,
+        }
+    try:
+        hint = integration.public_key_hint()
+    except DomainError:
+        hint = ""
+    return {
+        "provider": integration.provider,
+        "site": integration.site,
+        "company_id": integration.company_id,
+        "client_id": integration.client_id,
+        "public_key_set": bool(integration.public_key_encrypted),
+        "private_key_set": bool(integration.private_key_encrypted),
+        "public_key_hint": hint,
+        "is_simulator": is_simulator(integration),
+        "last_test": None
+        if integration.last_tested_at is None
+        else {
+            "ok": integration.last_test_ok,
+            "message": integration.last_test_message,
+            "at": integration.last_tested_at.isoformat(),
+        },
+    }
 
 
 def ticket_notes(ws: Workspace, ticket_id: int) -> Lookup[Note]:

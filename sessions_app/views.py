@@ -189,7 +189,12 @@ def sessions_list(request: AuthedRequest) -> HttpResponse:
 @engineer_or_admin_required
 @require_http_methods(["GET", "POST"])
 def session_new(request: AuthedRequest) -> HttpResponse:
-    form = NewSessionForm(request.POST or None)
+    # "Start session" on a PSA ticket links here with the ticket and its summary filled in.
+    initial = {
+        "problem": request.GET.get("problem", "")[:MESSAGE_LIMIT],
+        "psa_ticket_id": request.GET.get("ticket", "")[:33],
+    }
+    form = NewSessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             session, _ = sessions.create_session(

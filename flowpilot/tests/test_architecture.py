@@ -33,10 +33,10 @@ TEMPLATE_TAG = re.compile(r"""{%\s*(?:include|extends)\s+["']([^"']+)["']""")
 
 
 def reference_pattern(apps: set[str]) -> re.Pattern[str]:
-    """A whole string that points into one of ``apps``: "app", "app.module.name", "app.Model",
-    "app/template.html" or "app.module:attr"."""
+    """A whole string that points into one of ``apps``: "app.module.name", "app.Model",
+    "app/template.html" or "app.module:attr". A bare label ("psa") is a value, not a path."""
     names = "|".join(sorted(apps))
-    return re.compile(rf"^(?:{names})(?:[./:][\w./:-]*)?$")
+    return re.compile(rf"^(?:{names})[./:][\w./:-]+$")
 
 
 def docstring_nodes(tree: ast.AST) -> set[int]:
@@ -100,7 +100,7 @@ def test_no_app_template_includes_a_downstream_template() -> None:
         'DASHBOARD = ["sessions_app.views.dashboard_panel_context"]',
         'owner = models.ForeignKey("handoffs.Handoff", on_delete=models.CASCADE)',
         'render(request, "scripts/library.html")',
-        'import_module("psa")',
+        'import_module("psa.demo")',
         'x = "front.panels:recent_sessions_panel"',
     ],
 )
@@ -116,6 +116,7 @@ def test_the_string_rule_catches_a_hidden_dependency(source: str) -> None:
         'label = "Open script generator"',
         'url_name = "psa-settings"',
         'text = "sessions_app is downstream"',
+        'payload = {"via": "psa"}',
     ],
 )
 def test_prose_and_url_names_are_not_references(source: str) -> None:

@@ -192,3 +192,26 @@ def test_without_a_psa_a_linked_session_resolves_locally(
     assert response.status_code == 200
     assert response.json()["outcome"] == "resolved_local"
     assert "psa" not in response.json()
+
+
+def test_link_an_open_session_from_the_ticket_page(
+    engineer: User, teammate: User, connected: Simulator, client_for: Callable[[User], Any]
+) -> None:
+    ticket = ticket_of(connected)
+    mine = AISession.objects.create(
+        account=engineer.account, user=engineer, problem_summary="Outlook asks for a password"
+    )
+    theirs = AISession.objects.create(
+        account=engineer.account, user=teammate, problem_summary="Teammate's session"
+    )
+    client = client_for(engineer)
+    page = client.get(f"/tickets/{ticket['id']}").content.decode()
+    assert "Outlook asks for a password" in page and "Teammate&#x27;s session" not in page
+    linked = client.post(f"/tickets/{ticket['id']}/link-session", {"session_id": mine.pk})
+    assert linked.status_code == 302 and linked["Location"] == mine.get_absolute_url()
+    mine.refresh_from_db()
+    assert mine.psa_ticket_id == str(ticket["id"])
+    refused = client.post(f"/tickets/{ticket['id']}/link-session", {"session_id": theirs.pk})
+    assert refused.status_code == 302
+    theirs.refresh_from_db()
+    assert theirs.psa_ticket_id == ""
