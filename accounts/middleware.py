@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts import selectors
 from accounts.models import ADMIN_REVOKE_REASONS, LoginSession, RevokeReason, User
 from accounts.services import web_sessions
 from accounts.services.auth import client_ip
@@ -71,7 +72,7 @@ class SessionPolicyMiddleware:
         if marker is None:
             self._adopt(request)
             return None
-        login_session = web_sessions.load_web_session(marker)
+        login_session = selectors.load_web_session(marker)
         if (
             login_session is None
             or login_session.revoked_at is not None

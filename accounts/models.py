@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -160,7 +161,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["account", "type", "-created_at"])]
+        indexes = [
+            models.Index(fields=["account", "type", "-created_at"]),
+            # The audit page: newest first within an account, the id breaking ties (keyset).
+            models.Index(fields=["account", "-created_at", "-id"], name="accounts_audit_page"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
@@ -200,6 +205,18 @@ class SignInChannel(models.TextChoices):
     API = "api", "API"
 
 
+class LoginSessionQuerySet(models.QuerySet["LoginSession"]):
+    def live(self, now: datetime | None = None) -> LoginSessionQuerySet:
+        """Sign-ins still working at ``now``: not revoked, neither idle- nor absolute-expired."""
+        now = now or timezone.now()
+        return self.filter(
+            revoked_at__isnull=True, idle_expires_at__gt=now, absolute_expires_at__gt=now
+        )
+
+
+_LoginSessionManager = models.Manager.from_queryset(LoginSessionQuerySet)
+
+
 class LoginSession(models.Model):
     """
     One sign-in — a device — with the policy snapshot it started under: a page login (a Django
@@ -224,6 +241,8 @@ class LoginSession(models.Model):
     revoked_reason = models.CharField(max_length=16, choices=RevokeReason.choices, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=200, blank=True)
+
+    objects = _LoginSessionManager()
 
     class Meta:
         # No index covers the columns that change (activity, revocation), so those UPDATEs stay

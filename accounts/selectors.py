@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.devices import describe_user_agent
-from accounts.models import Account, AuditEvent, LoginSession, User
+from accounts.models import Account, AuditEvent, LoginSession, RefreshToken, User
 from accounts.services.tokens import family_of
 from accounts.tenancy import scoped
 
@@ -121,6 +124,67 @@ def recent_audit_events(user: User, *, limit: int = AUDIT_PAGE_SIZE) -> list[Aud
     return list(qs.order_by("-created_at", "-id")[:limit])
 
 
+@dataclass(frozen=True)
+class AuditFilters:
+    type: str = ""
+    actor_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def encode_audit_cursor(event: AuditEvent) -> str:
+    raw = f"{event.created_at.isoformat()}|{event.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_audit_cursor(value: str) -> tuple[datetime, int] | None:
+    """``(created_at, id)`` of the last event shown, or None for a cursor that is not ours."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        moment, pk = raw.split("|")
+        parsed = datetime.fromisoformat(moment)
+        number = int(pk)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return None
+    if parsed.tzinfo is None or not 0 < number < 2**63:
+        return None
+    return parsed, number
+
+
+def audit_events(account: Account, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    """The account's events under the filters, newest first (index on account, time, id)."""
+    qs = scoped(AuditEvent, account).select_related("actor")
+    if filters.type:
+        qs = qs.filter(type=filters.type)
+    if filters.actor_id is not None:
+        qs = qs.filter(actor_id=filters.actor_id)
+    if filters.date_from is not None:
+        start = datetime.combine(filters.date_from, time.min, tzinfo=UTC)
+        qs = qs.filter(created_at__gte=start)
+    if filters.date_to is not None:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
+        qs = qs.filter(created_at__lt=end)
+    return qs.order_by("-created_at", "-id")
+
+
+def audit_page(
+    account: Account, filters: AuditFilters, *, cursor: str = "", limit: int = AUDIT_PAGE_SIZE
+) -> tuple[list[AuditEvent], str]:
+    """
+    One page of events after the cursor (keyset pagination: the same cost on page 1 and page
+    2,000) and the cursor of the next page ("" on the last). One query.
+    """
+    qs = audit_events(account, filters)
+    position = decode_audit_cursor(cursor) if cursor else None
+    if position is not None:
+        moment, pk = position
+        qs = qs.filter(Q(created_at__lt=moment) | Q(created_at=moment, id__lt=pk))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_audit_cursor(rows[-1]) if more and rows else ""
+
+
 def current_device_id(request: Any) -> int | None:
     """The caller's own sign-in: the page login behind the cookie, or the API token's family."""
     login_session = getattr(request, "login_session", None)
@@ -144,13 +208,7 @@ def active_devices(
     person by person, most recently seen first. One query whatever the number of devices.
     """
     now = now or timezone.now()
-    rows = LoginSession.objects.filter(
-        account=account,
-        revoked_at__isnull=True,
-        idle_expires_at__gt=now,
-        absolute_expires_at__gt=now,
-        user__is_active=True,
-    )
+    rows = LoginSession.objects.live(now).filter(account=account, user__is_active=True)
     if user is not None:
         rows = rows.filter(user=user)
     rows = rows.select_related("user").order_by("user__name", "user__email", "-last_activity_at")
@@ -185,3 +243,37 @@ def security_alerts(account: Account, *, limit: int = 10) -> list[AuditEvent]:
     """The newest reuse alarms of the account (index on account, type, created_at)."""
     qs = scoped(AuditEvent, account).filter(type__in=SECURITY_ALERT_TYPES)
     return list(qs.select_related("actor").order_by("-created_at", "-id")[:limit])
+
+
+def active_users(account: Account, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """
+    Users of the account with at least one live (un-revoked, unexpired) web session or refresh
+    token, newest login first. One query whatever the number of users.
+    """
+    now = now or timezone.now()
+    live_web = LoginSession.objects.live(now).filter(user=OuterRef("pk"))
+    live_api = RefreshToken.objects.filter(
+        user=OuterRef("pk"), revoked_at__isnull=True, expires_at__gt=now
+    )
+    users = (
+        User.objects.filter(account=account, is_active=True)
+        .filter(Q(Exists(live_web)) | Q(Exists(live_api)))
+        .order_by(F("last_login").desc(nulls_last=True), "pk")
+        .values("pk", "name", "email", "last_login")
+    )
+    return [
+        {
+            "user_id": row["pk"],
+            "name": row["name"] or row["email"].split("@")[0],
+            "email": row["email"],
+            "last_login_at": row["last_login"],
+        }
+        for row in users
+    ]
+
+
+def load_web_session(login_session_id: Any) -> LoginSession | None:
+    """The session row with its user and account, in one query."""
+    if not isinstance(login_session_id, int):
+        return None
+    return LoginSession.objects.select_related("user__account").filter(pk=login_session_id).first()

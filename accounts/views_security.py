@@ -27,7 +27,7 @@ from flowpilot.errors import DomainError
 
 
 def _sessions_context(request: AuthedRequest) -> dict[str, Any]:
-    users = session_policy.active_users(request.user.account)
+    users = selectors.active_users(request.user.account)
     others = [u for u in users if u["user_id"] != request.user.pk]
     devices = selectors.active_devices(
         request.user.account, current_id=selectors.current_device_id(request)
@@ -164,7 +164,7 @@ def _current_login_session(request: AuthedRequest) -> LoginSession | None:
     login_session = getattr(request, "login_session", None)
     if isinstance(login_session, LoginSession):
         return login_session
-    return web_sessions.load_web_session(request.session.get(web_sessions.SESSION_MARKER))
+    return selectors.load_web_session(request.session.get(web_sessions.SESSION_MARKER))
 
 
 def _status_response(request: AuthedRequest) -> JsonResponse:

@@ -324,6 +324,8 @@ FIELD_ENCRYPTION_KEY = secret("FIELD_ENCRYPTION_KEY")
 # PSA (ConnectWise) calls: seconds to connect and to read an answer.
 PSA_CONNECT_TIMEOUT = env.float("PSA_CONNECT_TIMEOUT", default=5.0)
 PSA_READ_TIMEOUT = env.float("PSA_READ_TIMEOUT", default=20.0)
+# Where `make demo` runs the ConnectWise simulator; the demo's second account is connected to it.
+CW_SIMULATOR_SITE = env.str("CW_SIMULATOR_SITE", default="127.0.0.1:8930")
 
 LOGGING = {
     "version": 1,

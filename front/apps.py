@@ -12,10 +12,13 @@ class FrontConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.selectors import SettingsRow, register_settings_row
+        from front import audit_labels
         from front.tickets import ticket_session_actions
         from psa.ports import register_ticket_actions
         from psa.services.writeback import TicketWriteback
         from sessions_app.ports import register_ticket_writeback
+
+        audit_labels.register()
 
         # Resolving or escalating a session linked to a ticket writes back to the PSA.
         register_ticket_writeback(TicketWriteback())

@@ -21,7 +21,7 @@ from scripts.output import script_output
 from scripts.parameters import lenient_schema
 from scripts.services import builder, decisions, library
 from scripts.services.extraction import extract_template
-from sessions_app.services.fixes import get_fix
+from sessions_app.selectors import get_fix
 
 
 def _builder(request: AuthedRequest, builder_id: int) -> ScriptBuilderSession:

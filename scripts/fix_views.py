@@ -27,7 +27,7 @@ from scripts.services import decisions, drafts
 from sessions_app.access import get_session
 from sessions_app.fix_context import fix_panel_context
 from sessions_app.models import AISession, FixDecision, SuggestedFix
-from sessions_app.services.fixes import active_fix, get_fix
+from sessions_app.selectors import active_fix, get_fix
 
 DECISION_TOASTS = {
     FixDecision.ONE_OFF: ("Script ready: review and copy it. The run is logged.", "emerald"),

@@ -115,12 +115,12 @@ def _trigger(response: HttpResponse, **events: Any) -> HttpResponse:
 
 
 def _lane_context(request: AuthedRequest, session: AISession, **extra: Any) -> dict[str, Any]:
-    facts_list = selectors.live_facts(session)
+    state = selectors.lane_state(session)
     return {
         "session": session,
-        "facts": facts_list,
-        "lane": selectors.lane_for(session, facts_list),
-        "fix": selectors.active_fix(session),
+        "facts": state.facts,
+        "lane": state.lane,
+        "fix": state.fix,
         "can_act": can_work_on(request.user, session),
         "error": None,
         **extra,
@@ -345,7 +345,7 @@ async def stream_reply(
     user = cast(User, await request.auser())
     session = await sync_to_async(_session)(user, session_id, write=True)
     try:
-        step = await sync_to_async(chat.get_user_step)(session, step_id)
+        step = await sync_to_async(selectors.get_user_step)(session, step_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     response = StreamingHttpResponse(
@@ -383,7 +383,7 @@ def update_item(request: AuthedRequest, session_id: int, uid: str) -> HttpRespon
 
 def _item_or_404(session: AISession, uid: str) -> Any:
     try:
-        return lane.get_item(session, uid)
+        return selectors.get_lane_item(session, uid)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
 
@@ -426,7 +426,7 @@ def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResp
     """GET: the inline editor (HTMX) · POST: save the new text."""
     session = _session(request.user, session_id, write=request.method == "POST")
     try:
-        fact = facts.get_fact(session, fact_id)
+        fact = selectors.get_fact(session, fact_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     if request.method == "GET" and not request.htmx:
@@ -446,7 +446,7 @@ def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResp
 def delete_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
     session = _session(request.user, session_id, write=True)
     try:
-        fact = facts.get_fact(session, fact_id)
+        fact = selectors.get_fact(session, fact_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     facts.delete_fact(session=session, fact=fact)

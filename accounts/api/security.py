@@ -51,7 +51,7 @@ def _security_body(request: Request, user: User) -> dict[str, Any]:
     )
     return {
         **session_policy.policy_state(user.account),
-        "active_users": session_policy.active_users(user.account),
+        "active_users": selectors.active_users(user.account),
         "active_sessions": devices,
     }
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.devices import describe_user_agent
@@ -45,12 +44,7 @@ def revoke_account_sessions(
     if scope not in SCOPES:
         raise Unprocessable('scope must be "all" or "others".', code="invalid_scope")
     now = timezone.now()
-    web = LoginSession.objects.filter(
-        account=account,
-        revoked_at__isnull=True,
-        idle_expires_at__gt=now,
-        absolute_expires_at__gt=now,
-    )
+    web = LoginSession.objects.live(now).filter(account=account)
     api = RefreshToken.objects.filter(account=account, revoked_at__isnull=True, expires_at__gt=now)
     users = User.objects.filter(account=account)
     if scope == "others":
@@ -80,16 +74,6 @@ def revoke_account_sessions(
     return revoked
 
 
-def live_sign_ins(account: Account, *, now: Any = None) -> QuerySet[LoginSession]:
-    now = now or timezone.now()
-    return LoginSession.objects.filter(
-        account=account,
-        revoked_at__isnull=True,
-        idle_expires_at__gt=now,
-        absolute_expires_at__gt=now,
-    )
-
-
 def parse_device_id(value: Any) -> int | None:
     """Device ids are the sign-in row's id; anything else (or out of range) is not found."""
     try:
@@ -108,7 +92,12 @@ def revoke_device(*, actor: User, device_id: Any, ip: str | None = None) -> Logi
     """
     pk = parse_device_id(device_id)
     device = (
-        live_sign_ins(actor.account).select_related("user").filter(pk=pk).first() if pk else None
+        LoginSession.objects.live()
+        .filter(account=actor.account, pk=pk)
+        .select_related("user")
+        .first()
+        if pk
+        else None
     )
     if device is None:
         raise NotFound("That device is not signed in.", code="not_found")

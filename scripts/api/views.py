@@ -37,7 +37,7 @@ from scripts.review import review_script
 from scripts.services import builder, decisions, drafts, generation, library
 from sessions_app.access import get_session
 from sessions_app.api.fix_serializers import SuggestedFixSerializer
-from sessions_app.services.fixes import get_fix
+from sessions_app.selectors import get_fix
 
 READ_OR_WRITE = [IsAuthenticated, IsEngineerOrAdminForWrites]
 WRITE = [IsAuthenticated, IsEngineerOrAdmin]

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from flowpilot.errors import Conflict, DomainError, NotFound, UpstreamError
+from flowpilot.errors import Conflict, DomainError, UpstreamError
 from flowpilot.llm import (
     LLMClient,
     LLMError,
@@ -38,6 +38,7 @@ from flowpilot.llm import (
     prompt_for,
 )
 from flowpilot.llm.markers import ParsedReply, Promotion, parse_markers, visible_prefix
+from sessions_app import selectors
 from sessions_app.models import (
     AISession,
     AISessionStep,
@@ -46,7 +47,6 @@ from sessions_app.models import (
     StepRole,
     SuggestedFix,
     TaskItem,
-    TaskKind,
     TaskStatus,
 )
 from sessions_app.services import assistant, fixes
@@ -55,8 +55,6 @@ from sessions_app.services.steps import clean_message, create_user_step
 
 logger = logging.getLogger(__name__)
 
-# Bounded context: the model sees the problem, the facts, the open lane and these last steps.
-HISTORY_STEPS = 30
 CHAT_MAX_TOKENS = 1500
 EMPTY_REPLY = "The assistant sent an empty reply. Try again, or rephrase your message."
 
@@ -100,33 +98,8 @@ class StreamEvent:
 def add_user_step(*, session: AISession, user: User, content: str) -> AISessionStep:
     now = timezone.now()
     step = create_user_step(session=session, user=user, text=clean_message(content), now=now)
-    AISession.objects.filter(pk=session.pk).update(updated_at=now)
+    AISession.objects.touch(session, now=now)
     return step
-
-
-def get_user_step(session: AISession, step_id: int | str) -> AISessionStep:
-    try:
-        return AISessionStep.objects.get(session=session, pk=step_id, role=StepRole.USER)
-    except (AISessionStep.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such message in this session.", code="step_not_found") from exc
-
-
-def reply_to(session: AISession, user_step: AISessionStep) -> AISessionStep | None:
-    """The assistant step answering ``user_step`` (the first one after it), if any."""
-    # Usually there is none: look for its id first and load the row only when it exists.
-    reply_id = (
-        AISessionStep.objects.filter(session=session, role=StepRole.ASSISTANT, pk__gt=user_step.pk)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return None if reply_id is None else AISessionStep.objects.filter(pk=reply_id).first()
-
-
-def pending_user_step(session: AISession) -> AISessionStep | None:
-    """The newest step when it is the engineer's: its reply failed or is still streaming."""
-    last = AISessionStep.objects.filter(session=session).order_by("-pk").first()
-    return last if last is not None and last.role == StepRole.USER else None
 
 
 # --- the request ----------------------------------------------------------------------------
@@ -134,14 +107,8 @@ def pending_user_step(session: AISession) -> AISessionStep | None:
 
 def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMRequest:
     """The prompt for answering ``user_step``: problem, facts, open lane, fix and recent steps."""
-    recent = list(
-        AISessionStep.objects.filter(session=session, pk__lte=user_step.pk)
-        .order_by("-pk")
-        .values_list("role", "content")[:HISTORY_STEPS]
-    )
-    recent.reverse()
     messages: list[Message] = []
-    for role, content in recent:
+    for role, content in selectors.prompt_history(session, user_step):
         if not messages and role != StepRole.USER:
             continue  # the conversation a model sees starts with the engineer
         if messages and messages[-1].role == role:
@@ -151,52 +118,13 @@ def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMReque
             messages.append(
                 Message(role="user" if role == StepRole.USER else "assistant", content=content)
             )
-    facts = list(Fact.objects.live_in(session).values_list("text", flat=True))
-    # Open items and answered ones from one read of the lane (a plain filter compiles faster
-    # than the OR of both conditions; the few other rows are skipped here).
-    lane_rows = list(
-        TaskItem.objects.filter(session=session)
-        .order_by("position", "id")
-        .values_list("kind", "text", "status", "answer", "removed_at")
-    )
-    open_items = [
-        (kind, text)
-        for kind, text, status, _, removed_at in lane_rows
-        if status == TaskStatus.OPEN and removed_at is None
-    ]
-    answered = [
-        {"text": text, "answer": answer}
-        for _, text, status, answer, _ in lane_rows
-        if status == TaskStatus.DONE and answer
-    ][:20]
-    # The three fields the prompt shows, not the whole row (script, parameters, JSON).
-    fix = (
-        SuggestedFix.objects.filter(session=session, superseded_at__isnull=True)
-        .values_list("title", "status", "applied_at")
-        .first()
-    )
-    active_fix: dict[str, Any] | None = None
-    if fix is not None:
-        title, status, applied_at = fix
-        active_fix = {"title": title, "status": status}
-        if applied_at:
-            active_fix["applied_at"] = applied_at.isoformat()
-    context: dict[str, Any] = {
-        "problem": session.problem_summary,
-        "ticket": session.psa_ticket_id or None,
-        "facts": facts,
-        "open_questions": [text for kind, text in open_items if kind == TaskKind.QUESTION],
-        "open_checks": [text for kind, text in open_items if kind == TaskKind.CHECK],
-        "answered_items": answered,
-        "active_fix": active_fix,
-    }
     return LLMRequest(
         purpose="chat",
         tier="heavy",
         system=prompt_for("chat"),
         messages=messages,
         max_tokens=CHAT_MAX_TOKENS,
-        context=context,
+        context=selectors.prompt_context(session),
     )
 
 
@@ -212,7 +140,7 @@ def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMRes
     """
     now = timezone.now()
     AISession.objects.touch(session, now=now)
-    existing = reply_to(session, user_step)
+    existing = selectors.reply_to(session, user_step)
     if existing is not None:
         return TurnResult(
             user_step=user_step,
@@ -378,7 +306,7 @@ def run_reply(
     model call). ``fresh`` skips that look-up for a step saved just now; ``record_reply``
     still settles races under the session lock.
     """
-    existing = None if fresh else reply_to(session, user_step)
+    existing = None if fresh else selectors.reply_to(session, user_step)
     if existing is not None:
         return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
     request = build_chat_request(session, user_step)
@@ -398,7 +326,7 @@ def send_message(
 
 
 def retry_reply(*, session: AISession, client: LLMClient | None = None) -> TurnResult:
-    step = pending_user_step(session)
+    step = selectors.pending_user_step(session)
     if step is None:
         raise Conflict(
             "Nothing to retry: the last message already has its reply.", code="nothing_to_retry"
@@ -417,7 +345,7 @@ async def stream_reply(
     never shown while streaming), then one ``done`` with the stored turn or one ``error``.
     The provider runs in its own thread; database work runs through ``sync_to_async``.
     """
-    existing = await sync_to_async(reply_to)(session, user_step)
+    existing = await sync_to_async(selectors.reply_to)(session, user_step)
     if existing is not None:
         yield StreamEvent("done", turn=TurnResult(user_step, existing, duplicate=True))
         return

@@ -49,26 +49,6 @@ TEXT_LIMIT = 2000
 SCRIPT_LIMIT = 100_000
 
 
-def active_fix(session: AISession) -> SuggestedFix | None:
-    return SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).first()
-
-
-def latest_fix(session: AISession) -> SuggestedFix | None:
-    """
-    The fix previews describe: the active one, or else the newest one (a dismissed fix is
-    superseded without a successor and still says what was suggested).
-    """
-    return SuggestedFix.objects.filter(session=session).order_by("-created_at", "-id").first()
-
-
-def get_fix(session: AISession, fix_id: int | str) -> SuggestedFix:
-    """A fix of this session, or 404 (a fix of another session or account is not found)."""
-    try:
-        return SuggestedFix.objects.get(session=session, pk=fix_id)
-    except (SuggestedFix.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such suggested fix in this session.") from exc
-
-
 def _lock_session(session: AISession, *, open_only: bool = True) -> None:
     """
     Lock the session row (the first statement of every fix service: see the module's lock
