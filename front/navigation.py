@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 # (key, label, url name). Sections whose pages are not installed show as unavailable.
 NAVIGATION = [
     ("sessions", "Sessions", "sessions-list"),
+    ("history", "History", "memory-search"),
     ("escalations", "Escalations", "escalation-queue"),
     ("scripts", "Scripts", "scripts-library"),
     ("tickets", "Tickets", "tickets-list"),
@@ -30,6 +31,7 @@ PALETTE = [
     ("New session", "session-new", "N"),
     ("Go to escalations", "escalation-queue", "E"),
     ("All sessions", "sessions-list", "S"),
+    ("Search history", "memory-search", "H"),
     ("Open script generator", "scripts-generate", "G"),
     ("Dashboard", "dashboard", "D"),
 ]
