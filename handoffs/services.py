@@ -169,7 +169,7 @@ def fallback_package(bundle: dict[str, Any], reason: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _package(session: AISession, markdown: str | None, reason: str) -> str:
+def package_text(session: AISession, markdown: str | None, reason: str) -> str:
     if (markdown or "").strip():
         return markdown_or_preview(session, markdown, "escalation_package")
     try:
@@ -200,7 +200,7 @@ def create_handoff(
         # Known closed already: no preview, no model call.
         raise _refused(session, intent, refresh=False)
     escalate = intent == HandoffIntent.ESCALATE
-    text = _package(session, markdown, reason) if escalate else ""
+    text = package_text(session, markdown, reason) if escalate else ""
     snapshot = build_bundle(session)
     receipt = None
     writeback = ticket_writeback()
@@ -294,7 +294,7 @@ def _write_handoff(
     notified = 0
     if escalate:
         # Park is private: no bell, no live event, no e-mail, no assessment.
-        notified = _create_notifications(handoff=handoff, session=session, actor=actor)
+        notified = create_notifications(handoff=handoff, session=session, actor=actor)
         events.publish_handoff_created_on_commit(handoff)
         # robust: a broker (or, in eager mode, an SMTP server) failing is logged and never
         # turns a committed hand-off into an error for the engineer.
@@ -306,7 +306,7 @@ def _write_handoff(
     )
 
 
-def _create_notifications(*, handoff: SessionHandoff, session: AISession, actor: User) -> int:
+def create_notifications(*, handoff: SessionHandoff, session: AISession, actor: User) -> int:
     title = notification_title(
         from_user=actor, problem=session.problem_summary, ticket=session.psa_ticket_id
     )
