@@ -171,3 +171,20 @@ def test_viewer_and_anonymous_sockets_are_refused(
         pytest.fail("the socket was accepted")
 
     asyncio.run(scenario())
+
+
+def test_an_idle_socket_still_receives_after_the_redis_read_timeout(
+    live_server_url: str, engineer: User, teammate: User
+) -> None:
+    """A socket idle for longer than redis-py's default 5 s read timeout stays open and still
+    gets the next event (the layer's blocking pop must not time out the consumer)."""
+    cookie = cookie_for(teammate)
+
+    async def scenario() -> None:
+        async with connect(live_server_url, cookie) as ws:
+            await asyncio.sleep(7)
+            handoff = await asyncio.to_thread(escalate, engineer)
+            body = await until(ws, "handoff_created")
+            assert body["payload"]["handoff_id"] == str(handoff.pk)
+
+    asyncio.run(scenario())
