@@ -36,7 +36,7 @@ def seed() -> int:
 @transaction.atomic
 def _adopt(session: AISession) -> SessionHandoff:
     reason = session.escalation_reason
-    text = services.package_text(session, None, reason)
+    text, _ = services.package_text(session, None, reason, wait_for_model=True)
     handoff = SessionHandoff.objects.create(
         account_id=session.account_id,
         session=session,

@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts.models import User
 from conftest import PASSWORD
+from flowpilot.realtime import publish, user_group
 from flowpilot.testing.live import LiveServer, start_live_server
 from handoffs import services
 from handoffs.tests.support import escalate, make_session
@@ -29,6 +30,13 @@ def cookie_for(user: User) -> str:
     response = client.post("/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 302
     return f"sessionid={client.cookies['sessionid'].value}"
+
+
+@pytest.fixture
+def layer_in_parent(transactional_db: None) -> None:
+    """Use the channel layer in this process before any server is forked (as earlier tests on
+    the same worker do): the forked servers must still each build their own layer."""
+    publish(user_group(0), "warm_up", {})
 
 
 @pytest.fixture
@@ -70,6 +78,7 @@ async def nothing_of(ws: Any, event_type: str, wait: float = 1.0) -> None:
 
 
 def test_events_reach_sockets_on_both_processes(
+    layer_in_parent: None,
     live_server_url: str,
     second_server: LiveServer,
     engineer: User,
