@@ -82,3 +82,22 @@ def ticket_details(*, account_id: int, ticket_id: str) -> dict[str, Any] | None:
     if not ticket_id or not _ticket_details:
         return None
     return _ticket_details[0](account_id=account_id, ticket_id=ticket_id)
+
+
+class TicketLinks(Protocol):
+    """Extra ticket actions on a session page (e.g. "New ticket from this session"): a list of
+    ``{"key", "label", "url"}``. Called only for people who can act on the session; must not
+    query the database on every page view (cache what it needs)."""
+
+    def __call__(self, *, session: Any, user: User) -> list[dict[str, str]]: ...
+
+
+_ticket_links: list[TicketLinks] = []
+
+
+def register_ticket_links(source: TicketLinks) -> None:
+    _ticket_links[:] = [source]
+
+
+def ticket_links(*, session: Any, user: User) -> list[dict[str, str]]:
+    return _ticket_links[0](session=session, user=user) if _ticket_links else []
