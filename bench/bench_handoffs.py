@@ -222,9 +222,9 @@ def main() -> int:
 
         def claim(senior_token: str) -> None:
             try:
-                barrier.wait(timeout=30)
+                barrier.wait(timeout=30)  # noqa: B023
                 outcome = request(handler, "POST", url, senior_token)  # noqa: B023
-                with lock:
+                with lock:  # noqa: B023
                     results.append(outcome)  # noqa: B023
             finally:
                 connection.close()
