@@ -27,6 +27,13 @@ SETTINGS_ROWS = [
     ),
     ("audit", "Audit log", "Sign-ins, policy changes and sign-outs.", "account-audit", "owner"),
     (
+        "status",
+        "System status",
+        "Database, Redis and background worker health.",
+        "system-status",
+        "owner",
+    ),
+    (
         "admin",
         "Administration",
         "Users, audit log and data of this account.",

@@ -31,7 +31,26 @@ def record_audit_event(
 
 
 def dispatch_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
-    """Queue a task only once the current transaction commits (never for a rolled-back one)."""
-    from django.db import transaction
+    """
+    Queue a task only once the current transaction commits (never for a rolled-back one). A
+    broker that refuses it never fails the committed request: the call waits in the outbox.
+    """
+    from flowpilot.outbox.services import dispatch_on_commit as outbox_dispatch
 
-    transaction.on_commit(lambda: task.delay(*args, **kwargs))
+    outbox_dispatch(task, *args, **kwargs)
+
+
+HEARTBEAT_KEY = "worker-heartbeat"
+
+
+@shared_task(name="flowpilot.worker_heartbeat", ignore_result=True)  # type: ignore[untyped-decorator]
+def worker_heartbeat() -> float:
+    """Celery beat sends this every 30 s; the worker that runs it stamps the shared cache, and
+    ``/readyz`` reads the stamp's age."""
+    import time
+
+    from django.core.cache import cache
+
+    now = time.time()
+    cache.set(HEARTBEAT_KEY, now, timeout=600)
+    return now

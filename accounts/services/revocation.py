@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Account, LoginSession, RefreshToken, RevokeReason, User
 from accounts.services.audit import record_event
 from flowpilot.errors import Unprocessable
+from flowpilot.outbox.services import dispatch_on_commit
 from flowpilot.realtime import user_group
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,9 @@ def revoke_account_sessions(
     )
     # Telling 500 users' sockets takes a while: a worker does it after commit (inline in eager
     # mode). Sockets that miss it still close at their next periodic session re-check.
-    transaction.on_commit(lambda: _push_task().delay(user_ids))
+    # A broker that is down never turns this committed revoke into an error: the call waits in
+    # the outbox for the sweep (flowpilot.outbox).
+    dispatch_on_commit(_push_task(), user_ids)
     return revoked
 
 
