@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+CW_PORT ?= 8930
 DEMO_ENV := DEBUG=$${DEBUG:-true}
 
 .PHONY: demo install migrate run worker beat test test-fast lint format bench cw-simulator clean
@@ -18,10 +19,17 @@ install: $(VENV)/.installed
 migrate: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 
+# The ConnectWise simulator runs beside daphne (the demo's second account is connected to it)
+# and is stopped with it on Ctrl+C.
 demo: migrate
-	$(DEMO_ENV) $(PY) manage.py seed_demo
-	@echo "Starting FlowPilot at http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
+	CW_SIMULATOR_SITE=127.0.0.1:$(CW_PORT) $(DEMO_ENV) $(PY) manage.py seed_demo
+	@echo "Starting FlowPilot at http://127.0.0.1:$(PORT) and the ConnectWise simulator at http://127.0.0.1:$(CW_PORT)  (Ctrl+C to stop)"
+	@$(DEMO_ENV) $(PY) manage.py run_cw_simulator --port $(CW_PORT) --seed demo & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) flowpilot.asgi:application
+
+cw-simulator: install
+	$(DEMO_ENV) $(PY) manage.py run_cw_simulator --port $(CW_PORT) --seed demo
 
 run: install
 	$(DEMO_ENV) $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) flowpilot.asgi:application
@@ -45,6 +53,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=true $(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -36,6 +36,12 @@ def _fast_hasher(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _field_encryption_key(settings: Any) -> None:
+    """Secrets are refused without a key outside the demo: tests run with a fixed test key."""
+    settings.FIELD_ENCRYPTION_KEY = "fMp3Y4ibwtEbdGNydTubPKeMnuSOmERX86fJkvN0PQ0="
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache(settings: Any) -> Iterator[None]:
     """Forget cached values between tests. On Redis only this run's keys go: FLUSHDB would wipe
     the other xdist workers' keys (and their channel layers) mid-test."""

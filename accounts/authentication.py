@@ -8,6 +8,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import Token
 
+from accounts.services import tokens
+
 
 class PolicyJWTAuthentication(JWTAuthentication):
     """
@@ -25,5 +27,9 @@ class PolicyJWTAuthentication(JWTAuthentication):
         if valid_after is not None and (
             not isinstance(issued, int) or issued < int(valid_after.timestamp())
         ):
+            raise AuthenticationFailed("This session was signed out.", code="token_not_valid")
+        # One device signed out (or its refresh token reused): its access tokens stop too.
+        family_id = tokens.family_of(validated_token)
+        if family_id is not None and tokens.family_is_revoked(family_id):
             raise AuthenticationFailed("This session was signed out.", code="token_not_valid")
         return user

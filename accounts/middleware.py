@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.models import LoginSession, User
+from accounts import selectors
+from accounts.models import ADMIN_REVOKE_REASONS, LoginSession, RevokeReason, User
 from accounts.services import web_sessions
 from accounts.services.auth import client_ip
 
@@ -33,6 +34,8 @@ BACKGROUND_HEADER = "X-FlowPilot-Background"
 BACKGROUND_PATHS = frozenset({"/account/session-status", "/account/session-status/dismiss"})
 EXPIRED_URL = "/login?reason=session_expired"
 LOGIN_URL = "/login"
+SIGNED_OUT_URL = "/login?reason=signed_out"
+PASSWORD_CHANGED_URL = "/login?reason=password_changed"  # noqa: S105 (a URL)
 
 
 def is_background(request: HttpRequest) -> bool:
@@ -41,6 +44,16 @@ def is_background(request: HttpRequest) -> bool:
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or is_background(request)
+
+
+def _revoked_url(login_session: LoginSession | None) -> str:
+    """Where a signed-out browser goes: a plain login, or one that says who signed it out."""
+    reason = login_session.revoked_reason if login_session is not None else ""
+    if reason in ADMIN_REVOKE_REASONS:
+        return SIGNED_OUT_URL
+    if reason == RevokeReason.PASSWORD:
+        return PASSWORD_CHANGED_URL
+    return LOGIN_URL
 
 
 class SessionPolicyMiddleware:
@@ -59,14 +72,14 @@ class SessionPolicyMiddleware:
         if marker is None:
             self._adopt(request)
             return None
-        login_session = web_sessions.load_web_session(marker)
+        login_session = selectors.load_web_session(marker)
         if (
             login_session is None
             or login_session.revoked_at is not None
             or str(login_session.user_id) != str(user_id)
         ):
             self._sign_out(request)
-            return self._revoked_response(request)
+            return self._revoked_response(request, _revoked_url(login_session))
         now = timezone.now()
         kind = login_session.expiry_kind(now)
         if kind:
@@ -120,12 +133,14 @@ class SessionPolicyMiddleware:
         request._cached_user = request.user  # type: ignore[attr-defined]
 
     @staticmethod
-    def _revoked_response(request: HttpRequest) -> HttpResponse | None:
+    def _revoked_response(request: HttpRequest, target: str) -> HttpResponse | None:
         if request.headers.get("HX-Request") == "true":
-            return HttpResponseClientRedirect(LOGIN_URL)
+            return HttpResponseClientRedirect(target)
         if is_background(request):
             body = {"detail": "You were signed out.", "code": "session_revoked"}
-            return JsonResponse({**body, "redirect": LOGIN_URL}, status=401)
+            return JsonResponse({**body, "redirect": target}, status=401)
+        if target != LOGIN_URL and request.method == "GET" and not _wants_json(request):
+            return HttpResponseRedirect(target)
         return None
 
     @staticmethod

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -77,6 +78,9 @@ class User(AbstractBaseUser):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when an owner or admin invites the person (and on every resend); the invitation is
+    # pending while the password is unusable.
+    invited_at = models.DateTimeField(null=True, blank=True)
     # Set by "sign everyone out": access tokens issued before it are refused.
     sessions_valid_after = models.DateTimeField(null=True, blank=True)
 
@@ -109,6 +113,15 @@ class User(AbstractBaseUser):
     def can_act(self) -> bool:
         """Engineer or admin: engineer, admin, owner or super_admin. Viewers read, never act."""
         return self.is_super_admin or self.role in ACTING_ROLES
+
+    @property
+    def can_manage_people(self) -> bool:
+        """Owners and admins invite people, change roles and deactivate (admins: not owners)."""
+        return self.is_super_admin or self.role in (Role.OWNER, Role.ADMIN)
+
+    @property
+    def invitation_pending(self) -> bool:
+        return self.invited_at is not None and not self.has_usable_password()
 
     # Django admin: owners and admins reach it through their role; super_admin sees all.
     @property
@@ -172,16 +185,47 @@ class RevokeReason(models.TextChoices):
     IDLE = "idle", "Idle expiry"
     ABSOLUTE = "absolute", "Absolute expiry"
     REPLACED = "replaced", "Session replaced"
+    DEVICE = "device", "Signed out by an administrator"
+    DEVICE_SELF = "device_self", "Signed out from another device"
+    DEACTIVATED = "deactivated", "Account deactivated"
+    PASSWORD = "password", "Password changed"
+    REUSE = "reuse", "Refresh token reused"
+
+
+# Reasons a person did not choose themselves: the next page they open says so.
+ADMIN_REVOKE_REASONS = frozenset({RevokeReason.DEVICE, RevokeReason.DEACTIVATED})
+
+
+class SignInChannel(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+
+
+class LoginSessionQuerySet(models.QuerySet["LoginSession"]):
+    def live(self, now: datetime | None = None) -> LoginSessionQuerySet:
+        """Sign-ins still working at ``now``: not revoked, neither idle- nor absolute-expired."""
+        now = now or timezone.now()
+        return self.filter(
+            revoked_at__isnull=True, idle_expires_at__gt=now, absolute_expires_at__gt=now
+        )
+
+
+_LoginSessionManager = models.Manager.from_queryset(LoginSessionQuerySet)
 
 
 class LoginSession(models.Model):
     """
-    One page login (a Django session) with the policy snapshot it started under. The middleware
-    reads this row on every request to enforce idle and absolute expiry and revocation.
+    One sign-in — a device — with the policy snapshot it started under: a page login (a Django
+    session; the middleware reads this row on every request to enforce idle and absolute expiry
+    and revocation) or an API token family (every refresh token minted from one API login
+    points here; rotation moves ``last_activity_at`` and ``idle_expires_at``).
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    channel = models.CharField(
+        max_length=8, choices=SignInChannel.choices, default=SignInChannel.WEB
+    )
     session_key = models.CharField(max_length=40, db_index=True)
     auth_time = models.DateTimeField()
     last_activity_at = models.DateTimeField()
@@ -193,6 +237,8 @@ class LoginSession(models.Model):
     revoked_reason = models.CharField(max_length=16, choices=RevokeReason.choices, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=200, blank=True)
+
+    objects = _LoginSessionManager()
 
     class Meta:
         # No index covers the columns that change (activity, revocation), so those UPDATEs stay
@@ -220,6 +266,15 @@ class RefreshToken(models.Model):
     jti = models.CharField(max_length=64)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    # The family: the API sign-in this token descends from (NULL for tokens minted before
+    # families existed). A spent token presented again revokes the whole family.
+    login_session = models.ForeignKey(
+        LoginSession,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="refresh_tokens",
+    )
     auth_time = models.DateTimeField()
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()

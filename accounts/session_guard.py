@@ -37,13 +37,7 @@ def web_session_is_live(scope: dict[str, Any]) -> bool:
     if login_session_id is None:
         return True
     now = timezone.now()
-    return LoginSession.objects.filter(
-        pk=login_session_id,
-        user_id=user.pk,
-        revoked_at__isnull=True,
-        idle_expires_at__gt=now,
-        absolute_expires_at__gt=now,
-    ).exists()
+    return LoginSession.objects.live(now).filter(pk=login_session_id, user_id=user.pk).exists()
 
 
 class SessionGuardMixin:

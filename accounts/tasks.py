@@ -1,4 +1,4 @@
-"""Periodic accounts jobs (Celery beat)."""
+"""Accounts jobs: periodic clean-up (Celery beat) and socket pushes after a sign-out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from django.contrib.sessions.models import Session
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.mail import send_account_email_task  # noqa: F401  (registered for the worker)
 from accounts.models import LoginSession, RefreshToken
+from accounts.realtime import push_session_revoked
 
 # Rows stay a while after they stop working, so "why was I signed out" can still be answered
 # from them; audit events are kept for good.
@@ -24,9 +26,11 @@ def purge_expired_sessions() -> dict[str, int]:
     tokens, _ = RefreshToken.objects.filter(
         Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)
     ).delete()
-    logins, _ = LoginSession.objects.filter(
+    # Deleting a sign-in takes its (long dead) tokens with it; only sign-ins are counted here.
+    _, deleted = LoginSession.objects.filter(
         Q(absolute_expires_at__lt=cutoff) | Q(idle_expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)
     ).delete()
+    logins = deleted.get(LoginSession._meta.label, 0)
     sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
     return {"refresh_tokens": tokens, "login_sessions": logins, "django_sessions": sessions}
 
@@ -34,7 +38,5 @@ def purge_expired_sessions() -> dict[str, int]:
 @shared_task(name="accounts.tasks.push_session_revoked")  # type: ignore[untyped-decorator]
 def push_session_revoked_task(user_ids: list[int]) -> int:
     """Close the open sockets of signed-out users (idempotent: closing twice is harmless)."""
-    from accounts.services.revocation import push_session_revoked
-
     push_session_revoked(user_ids)
     return len(user_ids)

@@ -1,18 +1,46 @@
 from django.urls import path
 
-from accounts import views, views_security
+from accounts import views, views_people, views_security
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
     path("account", views.account_settings, name="account-settings"),
     path("account/audit", views.audit_log, name="account-audit"),
+    path("account/people", views_people.people_page, name="account-people"),
+    path("account/people/<int:user_id>", views_people.person_update, name="account-person-update"),
+    path(
+        "account/people/<int:user_id>/resend",
+        views_people.person_resend,
+        name="account-person-resend",
+    ),
+    path("account/password", views_people.change_password, name="account-password-change"),
+    path("password/forgot", views_people.ForgotPasswordView.as_view(), name="password-forgot"),
+    path(
+        "password/forgot/sent",
+        views_people.ForgotPasswordSentView.as_view(),
+        name="password-reset-sent",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>",
+        views_people.SetPasswordView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "invitation/<uidb64>/<token>",
+        views_people.AcceptInvitationView.as_view(),
+        name="account-invitation-accept",
+    ),
     path("account/security", views_security.security_settings, name="account-security"),
     path(
         "account/security/revoke-sessions",
         views_security.revoke_sessions,
         name="account-security-revoke",
+    ),
+    path(
+        "account/devices/<str:device_id>/revoke",
+        views_security.revoke_device,
+        name="account-device-revoke",
     ),
     path("account/session-status", views_security.session_status, name="account-session-status"),
     path(

@@ -4,11 +4,11 @@ from typing import Any
 
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors
@@ -66,22 +66,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
-# Apps that add panels to the dashboard: dotted paths of ``f(user) -> dict`` context providers
-# (imported lazily so accounts never imports the apps that depend on it).
-DASHBOARD_PROVIDERS = ["sessions_app.views.dashboard_panel_context"]
-
-
-@login_required
-@require_GET
-def dashboard(request: AuthedRequest) -> HttpResponse:
-    context: dict[str, Any] = {"nav": "dashboard", "dashboard_panels": []}
-    for path in DASHBOARD_PROVIDERS:
-        extra = import_string(path)(request.user)
-        context["dashboard_panels"] += extra.pop("dashboard_panels", [])
-        context.update(extra)
-    return render(request, "accounts/dashboard.html", context)
-
-
 @owner_required
 @require_GET
 def audit_log(request: AuthedRequest) -> HttpResponse:
@@ -89,8 +73,21 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
     return render(request, "accounts/audit_log.html", {"nav": "account", "events": events})
 
 
+def account_settings_context(request: AuthedRequest) -> dict[str, Any]:
+    devices = selectors.active_devices(
+        request.user.account,
+        user=request.user,
+        current_id=selectors.current_device_id(request),
+    )
+    return {
+        "nav": "account",
+        "settings_rows": selectors.settings_rows(request.user),
+        "devices": devices,
+        "password_form": PasswordChangeForm(request.user),
+    }
+
+
 @login_required
 @require_GET
 def account_settings(request: AuthedRequest) -> HttpResponse:
-    context = {"nav": "account", "settings_rows": selectors.settings_rows(request.user)}
-    return render(request, "accounts/settings.html", context)
+    return render(request, "accounts/settings.html", account_settings_context(request))

@@ -9,11 +9,14 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import selectors
 from accounts.forms_security import SessionPolicyForm
 from accounts.http import AuthedRequest
 from accounts.models import LoginSession
@@ -24,14 +27,35 @@ from flowpilot.errors import DomainError
 
 
 def _sessions_context(request: AuthedRequest) -> dict[str, Any]:
-    users = session_policy.active_users(request.user.account)
+    users = selectors.active_users(request.user.account)
     others = [u for u in users if u["user_id"] != request.user.pk]
-    return {"active_users": users, "other_count": len(others)}
+    devices = selectors.active_devices(
+        request.user.account, current_id=selectors.current_device_id(request)
+    )
+    people = {p["id"]: p for p in selectors.devices_by_person(devices)}
+    for user in users:
+        user["devices"] = people.get(user["user_id"], {}).get("devices", [])
+    return {"active_users": users, "other_count": len(others), "device_count": len(devices)}
+
+
+def _own_devices_context(request: AuthedRequest) -> dict[str, Any]:
+    devices = selectors.active_devices(
+        request.user.account,
+        user=request.user,
+        current_id=selectors.current_device_id(request),
+    )
+    return {"devices": devices}
 
 
 def _page_context(request: AuthedRequest, form: SessionPolicyForm) -> dict[str, Any]:
     state = session_policy.policy_state(request.user.account)
-    return {"nav": "account", "form": form, "policy": state, **_sessions_context(request)}
+    return {
+        "nav": "account",
+        "form": form,
+        "policy": state,
+        "alerts": selectors.security_alerts(request.user.account),
+        **_sessions_context(request),
+    }
 
 
 def _toast(response: HttpResponse, message: str, tone: str = "emerald", **extra: Any) -> None:
@@ -96,6 +120,43 @@ def revoke_sessions(request: AuthedRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("account-security"))
 
 
+@login_required
+@require_POST
+def revoke_device(request: AuthedRequest, device_id: str) -> HttpResponse:
+    """Sign out one device: from the security page (owner, any device) or the account page."""
+    try:
+        device = revocation.revoke_device(
+            actor=request.user, device_id=device_id, ip=client_ip(request)
+        )
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied(exc.detail) from exc
+        if exc.status == 404:
+            raise Http404(exc.detail) from exc
+        raise
+    own = device.user_id == request.user.pk
+    message = (
+        "Signed out that device."
+        if own
+        else f"Signed out {device.user.display_name} on that device."
+    )
+    from_security = request.POST.get("from") == "security" and request.user.is_owner
+    if request.htmx:
+        if from_security:
+            template = "accounts/security.html#sessions-card"
+            context = {"nav": "account", **_sessions_context(request)}
+        else:
+            template = "accounts/settings.html#devices-card"
+            context = {"nav": "account", **_own_devices_context(request)}
+        response = render(request, template, context)
+        _toast(response, message)
+        return response
+    messages.success(request, message)
+    return HttpResponseRedirect(
+        reverse("account-security" if from_security else "account-settings")
+    )
+
+
 # ---- Expiry warning: polled by static/js/expiry.js on every app page ----------------------
 
 
@@ -103,7 +164,7 @@ def _current_login_session(request: AuthedRequest) -> LoginSession | None:
     login_session = getattr(request, "login_session", None)
     if isinstance(login_session, LoginSession):
         return login_session
-    return web_sessions.load_web_session(request.session.get(web_sessions.SESSION_MARKER))
+    return selectors.load_web_session(request.session.get(web_sessions.SESSION_MARKER))
 
 
 def _status_response(request: AuthedRequest) -> JsonResponse:

@@ -11,5 +11,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
 app = Celery("flowpilot")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Platform tasks live in the project package, which is not an installed app.
-app.conf.imports = ("flowpilot.tasks",)

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import owner_required
 from flowpilot.outbox.services import pending_count
+from flowpilot.outbox.tasks import HEARTBEAT_KEY
 from flowpilot.resilience import redis_breaker
-from flowpilot.tasks import HEARTBEAT_KEY
 
 # Beat stamps every 30 s: three missed stamps mean no worker is consuming.
 HEARTBEAT_STALE_SECONDS = 100

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "scripts",
     "handoffs",
+    "front",
 ]
 
 MIDDLEWARE = [
@@ -104,7 +105,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "flowpilot.context_processors.app_shell",
+                "front.navigation.app_shell",
+                "handoffs.context_processors.bell",
                 "csp.context_processors.nonce",
             ],
             # Spelled out as django-template-partials documents it (its app config would set
@@ -154,9 +156,20 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Invitation and password-reset links: one use, 72 hours.
+PASSWORD_RESET_TIMEOUT = 72 * 3600
+# Forgot-password requests allowed per window, per address and per client address.
+PASSWORD_RESETS_PER_EMAIL = env.int("PASSWORD_RESETS_PER_EMAIL", default=3)
+PASSWORD_RESETS_PER_IP = env.int("PASSWORD_RESETS_PER_IP", default=20)
+PASSWORD_RESET_WINDOW_SECONDS = env.int("PASSWORD_RESET_WINDOW_SECONDS", default=3600)
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 
@@ -326,6 +339,22 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# Escalation notifications (handoffs): links in e-mail and chat messages are made absolute with
+# SITE_URL; Slack/Teams webhooks are posted only to these hosts (and their subdomains), over
+# https, to public addresses. WEBHOOK_ALLOW_INSECURE lifts the https/address checks for a local
+# receiver in tests and demos.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+WEBHOOK_ALLOWED_HOSTS = env.list(
+    "WEBHOOK_ALLOWED_HOSTS",
+    default=[
+        "hooks.slack.com",
+        "webhook.office.com",
+        "logic.azure.com",
+        "environment.api.powerplatform.com",
+    ],
+)
+WEBHOOK_ALLOW_INSECURE = env.bool("WEBHOOK_ALLOW_INSECURE", default=False)
+
 # Open websockets re-check their page session this often and close when it ended.
 SESSION_WS_RECHECK_SECONDS = env.float("SESSION_WS_RECHECK_SECONDS", default=30.0)
 
@@ -348,6 +377,12 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 
 # Fernet key(s) for secrets at rest (PSA keys, webhook URLs); first one encrypts.
 FIELD_ENCRYPTION_KEY = secret("FIELD_ENCRYPTION_KEY")
+
+# PSA (ConnectWise) calls: seconds to connect and to read an answer.
+PSA_CONNECT_TIMEOUT = env.float("PSA_CONNECT_TIMEOUT", default=5.0)
+PSA_READ_TIMEOUT = env.float("PSA_READ_TIMEOUT", default=20.0)
+# Where `make demo` runs the ConnectWise simulator; the demo's second account is connected to it.
+CW_SIMULATOR_SITE = env.str("CW_SIMULATOR_SITE", default="127.0.0.1:8930")
 
 LOGGING = {
     "version": 1,

@@ -17,7 +17,10 @@ api_docs = login_required(
 
 api_patterns = [
     path("", include("accounts.api.urls")),
+    path("", include("scripts.api.urls")),
     path("", include("sessions_app.api.urls")),
+    path("", include("handoffs.api.urls")),
+    path("", include("psa.api.urls")),
 ]
 
 urlpatterns = [
@@ -29,7 +32,10 @@ urlpatterns = [
     path("api/schema/", SpectacularJSONAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("", include("sessions_app.urls")),
+    path("", include("handoffs.urls")),
     path("", include("accounts.urls")),
+    path("", include("psa.urls")),
+    path("", include("front.urls")),
 ]
 
 handler400 = "flowpilot.views.bad_request"

@@ -1,6 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class ScriptsConfig(AppConfig):
     name = "scripts"
     verbose_name = "Script library"
+
+    def ready(self) -> None:
+        from accounts.models import Account
+        from scripts import selectors, signals
+        from sessions_app.services import previews
+
+        post_save.connect(
+            signals.give_new_account_the_starter_library,
+            sender=Account,
+            dispatch_uid="scripts-starter-library",
+        )
+        previews.register_script_run_source(selectors.script_runs)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthedRequest
 from accounts.permissions import engineer_or_admin_required
 from flowpilot.errors import DomainError, Forbidden, NotFound, Unprocessable
+from sessions_app import selectors
 from sessions_app.access import get_session
 from sessions_app.fix_context import fix_panel_context
 from sessions_app.models import AISession, FixStatus, SuggestedFix
@@ -71,7 +72,7 @@ def _session_for_write(request: AuthedRequest, session_id: int) -> AISession:
 
 def _fix(session: AISession, fix_id: int) -> SuggestedFix:
     try:
-        return fixes.get_fix(session, fix_id)
+        return selectors.get_fix(session, fix_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
 
@@ -109,7 +110,7 @@ def fix_page(request: AuthedRequest, session_id: int) -> HttpResponse:
     context = fix_panel_context(
         request,
         session,
-        fixes.active_fix(session),
+        selectors.active_fix(session),
         open_dialog=dialog if dialog in DIALOGS else "",
     )
     return render(request, "sessions_app/fix_page.html", context)
@@ -119,7 +120,7 @@ def fix_page(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_GET
 def fix_card(request: AuthedRequest, session_id: int) -> HttpResponse:
     session = get_session(request.user, session_id)
-    return _card(request, session, fixes.active_fix(session))
+    return _card(request, session, selectors.active_fix(session))
 
 
 @engineer_or_admin_required
@@ -135,11 +136,11 @@ def decide(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse
             actor=request.user,
         )
     except DomainError as exc:
-        return _error(request, session, fixes.active_fix(session), exc)
+        return _error(request, session, selectors.active_fix(session), exc)
     message, tone = DECISION_TOASTS[result.decision]
     if not request.htmx:
         return _back(request, session)
-    response = _card(request, session, fixes.active_fix(session), rendered_script=result.script)
+    response = _card(request, session, selectors.active_fix(session), rendered_script=result.script)
     return _trigger(response, message, tone, "fix-changed")
 
 
@@ -151,7 +152,7 @@ def apply(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
     try:
         fix = fixes.apply_fix(session=session, fix=fix, actor=request.user)
     except DomainError as exc:
-        return _error(request, session, fixes.active_fix(session), exc)
+        return _error(request, session, selectors.active_fix(session), exc)
     if not request.htmx:
         return _back(request, session)
     response = _card(request, session, fix)
@@ -178,7 +179,7 @@ def outcome(request: AuthedRequest, session_id: int, fix_id: int) -> HttpRespons
     try:
         fix = fixes.record_outcome(session=session, fix=fix, actor=request.user, **values)
     except DomainError as exc:
-        return _error(request, session, fixes.active_fix(session), exc)
+        return _error(request, session, selectors.active_fix(session), exc)
     message, tone = OUTCOME_TOASTS[FixStatus(fix.status)]
     if not request.htmx:
         return _back(request, session)
@@ -202,7 +203,7 @@ def preview(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
     if kind not in KINDS:
         raise Http404("Unknown preview.")
     session = get_session(request.user, session_id)
-    fix = fixes.active_fix(session)
+    fix = selectors.active_fix(session)
     try:
         result = previews.get_preview(
             session=session, kind=KINDS[kind], refresh=request.POST.get("refresh") == "1"
@@ -236,7 +237,7 @@ def _post_refused(
     context = fix_panel_context(
         request,
         session,
-        fixes.active_fix(session),
+        selectors.active_fix(session),
         kind=kind,
         post_error=exc.detail,
         draft_markdown=markdown,
@@ -264,7 +265,11 @@ def post(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
             result = resolution.post_resolution_note(
                 session=session, actor=request.user, markdown=markdown
             )
-            message = "Session resolved. The note is saved."
+            message = (
+                f"Session resolved. The note is posted to ticket #{session.psa_ticket_id}."
+                if result.psa
+                else "Session resolved. The note is saved."
+            )
         else:
             result = resolution.escalate_session(
                 session=session, actor=request.user, markdown=markdown, reason=reason
@@ -274,6 +279,6 @@ def post(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
         return _post_refused(request, session, kind, exc, markdown=markdown, reason=reason)
     if not request.htmx:
         return _back(request, session)
-    context = fix_panel_context(request, result.session, fixes.active_fix(result.session))
+    context = fix_panel_context(request, result.session, selectors.active_fix(result.session))
     response = render(request, "sessions_app/_post_done.html", context)
     return _trigger(response, message, "emerald", "fix-changed", "session-status-changed")

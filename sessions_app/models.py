@@ -7,11 +7,13 @@ fix with its verified outcome. Every row carries its account; every query goes t
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 
 class SessionStatus(models.TextChoices):
@@ -23,6 +25,82 @@ class SessionStatus(models.TextChoices):
 
 # Older clients send this; it means the same as escalated.
 LEGACY_STATUS_ALIASES = {"requesting_escalation": SessionStatus.ESCALATED}
+
+
+class AISessionQuerySet(models.QuerySet["AISession"]):
+    def bump_state_version(self, **changes: Any) -> int:
+        """
+        The conditional form of the bump: ``state_version + 1`` in SQL together with ``changes``
+        (a status transition, say) on the rows of this queryset; ``updated_at`` moves to now
+        unless given. Answers the row count, the verdict of a race.
+        """
+        changes.setdefault("updated_at", timezone.now())
+        return self.update(state_version=F("state_version") + 1, **changes)
+
+
+_AISessionManagerBase = models.Manager.from_queryset(AISessionQuerySet)
+
+
+class AISessionManager(_AISessionManagerBase["AISession"]):
+    """
+    The one API for the session row: locking it and moving ``state_version`` and
+    ``updated_at``. ``touch`` and ``bump`` use UPDATE ... RETURNING (PostgreSQL, SQLite 3.35+):
+    Django's UPDATE answers a row count only, and the chat turn's query budget
+    (``bench/bench_chat.py``) has no room for a read-back.
+    """
+
+    def lock(self, session: AISession) -> str | None:
+        """Lock the row until the transaction ends; answers its status (None: it is gone)."""
+        status: str | None = (
+            self.get_queryset()
+            .select_for_update()
+            .filter(pk=session.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        return status
+
+    def touch(self, session: AISession, *, now: datetime) -> None:
+        """
+        Move ``updated_at`` to ``now`` (never backwards). The updated row stays locked until the
+        transaction ends, so this doubles as the row lock of a chat turn; the instance gets the
+        stored ``state_version`` and ``updated_at``.
+        """
+        value = connection.ops.adapt_datetimefield_value(now)
+        self._returning_update(
+            session,
+            "updated_at = CASE WHEN updated_at < %s THEN %s ELSE updated_at END",
+            [value, value],
+        )
+
+    def bump(self, session: AISession) -> None:
+        """``state_version + 1`` and ``updated_at`` = now in one round trip, read back."""
+        value = connection.ops.adapt_datetimefield_value(timezone.now())
+        self._returning_update(
+            session, "state_version = state_version + 1, updated_at = %s", [value]
+        )
+
+    def _returning_update(self, session: AISession, assignments: str, params: list[Any]) -> None:
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} WHERE id = %s "  # noqa: S608 - fixed SQL
+                "RETURNING state_version, updated_at",
+                [*params, session.pk],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise self.model.DoesNotExist("The session was deleted meanwhile.")
+        session.state_version = row[0]
+        session.updated_at = _aware(row[1])
+
+
+def _aware(value: Any) -> datetime:
+    # PostgreSQL answers an aware datetime; SQLite the stored text (naive UTC).
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if not isinstance(parsed, datetime):
+        raise TypeError(f"Unexpected updated_at value from the database: {value!r}")
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 class AISession(models.Model):
@@ -46,6 +124,8 @@ class AISession(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AISessionManager()
+
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [
@@ -65,11 +145,8 @@ class AISession(models.Model):
         return f"/sessions/{self.pk}"
 
     def bump_state_version(self) -> None:
-        """Increment the version in SQL (no lost update under concurrency) and refresh it."""
-        type(self).objects.filter(pk=self.pk).update(
-            state_version=F("state_version") + 1, updated_at=timezone.now()
-        )
-        self.refresh_from_db(fields=["state_version", "updated_at"])
+        """Increment the version in SQL (no lost update under concurrency) and read it back."""
+        type(self).objects.bump(self)
 
 
 class StepRole(models.TextChoices):

@@ -1,12 +1,19 @@
-"""Reads for the session pages and the API: one query per list, whatever its length."""
+"""
+Every read of sessions_app, for the pages, the API, the chat turn and the services: one query
+per list, whatever its length. Fetch helpers of one row answer ``NotFound`` (a 404) for an id
+of another session or account.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from accounts.models import User
+from flowpilot.errors import NotFound
 from sessions_app.access import my_sessions
 from sessions_app.models import (
     AISession,
@@ -16,10 +23,16 @@ from sessions_app.models import (
     SuggestedFix,
     TaskItem,
     TaskKind,
+    TaskStatus,
 )
 
 SIDEBAR_LIMIT = 40
 PAGE_STEPS = 200
+# Bounded context: the model sees the problem, the facts, the open lane and these last steps.
+HISTORY_STEPS = 30
+ANSWERED_ITEMS = 20
+
+# --- sessions -------------------------------------------------------------------------------
 
 
 def sidebar_sessions(user: User, *, limit: int = SIDEBAR_LIMIT) -> list[AISession]:
@@ -35,8 +48,77 @@ def api_sessions(user: User) -> QuerySet[AISession]:
     return my_sessions(user).select_related("user").order_by("-updated_at", "-id")
 
 
-def live_facts(session: AISession) -> list[Fact]:
-    return list(Fact.objects.live_in(session))
+# --- steps ----------------------------------------------------------------------------------
+
+
+def recent_steps(
+    session: AISession, *, limit: int = PAGE_STEPS
+) -> tuple[list[AISessionStep], bool]:
+    """The last ``limit`` steps, oldest first, with their author; and whether older ones exist."""
+    newest = list(
+        AISessionStep.objects.filter(session=session)
+        .select_related("author")
+        .order_by("-pk")[: limit + 1]
+    )
+    return list(reversed(newest[:limit])), len(newest) > limit
+
+
+def get_user_step(session: AISession, step_id: int | str) -> AISessionStep:
+    try:
+        return AISessionStep.objects.get(session=session, pk=step_id, role=StepRole.USER)
+    except (AISessionStep.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such message in this session.", code="step_not_found") from exc
+
+
+def reply_to(session: AISession, user_step: AISessionStep) -> AISessionStep | None:
+    """The assistant step answering ``user_step`` (the first one after it), if any."""
+    # Usually there is none: look for its id first and load the row only when it exists.
+    reply_id = (
+        AISessionStep.objects.filter(session=session, role=StepRole.ASSISTANT, pk__gt=user_step.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return None if reply_id is None else AISessionStep.objects.filter(pk=reply_id).first()
+
+
+def pending_user_step(session: AISession) -> AISessionStep | None:
+    """The newest step when it is the engineer's: its reply failed or is still streaming."""
+    last = AISessionStep.objects.filter(session=session).order_by("-pk").first()
+    return last if last is not None and last.role == StepRole.USER else None
+
+
+# --- facts ----------------------------------------------------------------------------------
+
+
+def get_fact(session: AISession, fact_id: int | str) -> Fact:
+    """A live fact of this session, or 404 (another session's or account's fact is not found)."""
+    try:
+        return Fact.objects.live_in(session).get(pk=fact_id)
+    except (Fact.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such fact in this session.", code="fact_not_found") from exc
+
+
+def facts_with_items(session: AISession, lane: list[TaskItem] | None = None) -> list[Fact]:
+    """
+    Live facts with their lane item (the API shows its uid, the page its source). Items
+    already in ``lane`` are attached from it; only the others are read, so the usual case costs
+    one plain query.
+    """
+    if lane is None:
+        return list(Fact.objects.live_in(session).select_related("task_item"))
+    rows = list(Fact.objects.live_in(session))
+    items = {item.pk: item for item in lane}
+    missing = {fact.task_item_id for fact in rows if fact.task_item_id} - items.keys()
+    if missing:
+        items.update(TaskItem.objects.filter(session=session).in_bulk(missing))
+    for fact in rows:
+        if fact.task_item_id in items:
+            fact.task_item = items[fact.task_item_id]
+    return rows
+
+
+# --- task lane ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -56,11 +138,15 @@ class Lane:
         return sum(1 for item in items if item.status == "open")
 
 
-def lane_for(session: AISession, facts: list[Fact]) -> Lane:
-    lane = Lane(promoted={fact.task_item_id for fact in facts if fact.task_item_id})
-    items = TaskItem.objects.filter(session=session, removed_at__isnull=True).order_by(
-        "position", "id"
+def lane_items(session: AISession) -> list[TaskItem]:
+    """The live lane in display order."""
+    return list(
+        TaskItem.objects.filter(session=session, removed_at__isnull=True).order_by("position", "id")
     )
+
+
+def group_lane(items: list[TaskItem], facts: list[Fact]) -> Lane:
+    lane = Lane(promoted={fact.task_item_id for fact in facts if fact.task_item_id})
     for item in items:
         if item.kind == TaskKind.QUESTION:
             lane.questions.append(item)
@@ -71,8 +157,32 @@ def lane_for(session: AISession, facts: list[Fact]) -> Lane:
     return lane
 
 
+def get_lane_item(session: AISession, uid: str) -> TaskItem:
+    """A live lane item of this session by uid, or 404."""
+    try:
+        return TaskItem.objects.get(session=session, uid=uid, removed_at__isnull=True)
+    except (TaskItem.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise NotFound(
+            "No such task-lane item in this session.", code="task_item_not_found"
+        ) from exc
+
+
+# --- suggested fixes ------------------------------------------------------------------------
+
+
 def active_fix(session: AISession) -> SuggestedFix | None:
     return SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).first()
+
+
+def get_fix(session: AISession, fix_id: int | str) -> SuggestedFix:
+    """A fix of this session, or 404 (a fix of another session or account is not found)."""
+    try:
+        return SuggestedFix.objects.get(session=session, pk=fix_id)
+    except (SuggestedFix.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such suggested fix in this session.") from exc
+
+
+# --- the page and the API detail ------------------------------------------------------------
 
 
 @dataclass
@@ -81,28 +191,101 @@ class SessionPage:
     steps: list[AISessionStep]
     hidden_steps: bool
     facts: list[Fact]
+    lane_items: list[TaskItem]
     lane: Lane
     fix: SuggestedFix | None
-    pending_step: AISessionStep | None
+
+    @property
+    def pending_step(self) -> AISessionStep | None:
+        last = self.steps[-1] if self.steps else None
+        return last if last is not None and last.role == StepRole.USER else None
+
+
+@dataclass
+class LaneState:
+    """What the lane and What we know show together (the page and its HTMX refresh)."""
+
+    facts: list[Fact]
+    lane_items: list[TaskItem]
+    lane: Lane
+    fix: SuggestedFix | None
+
+
+def lane_state(session: AISession) -> LaneState:
+    items = lane_items(session)
+    facts = facts_with_items(session, items)
+    return LaneState(
+        facts=facts, lane_items=items, lane=group_lane(items, facts), fix=active_fix(session)
+    )
 
 
 def session_page(session: AISession) -> SessionPage:
-    """Everything the session page shows, in a fixed number of queries."""
-    recent = list(
-        AISessionStep.objects.filter(session=session)
-        .select_related("author")
-        .order_by("-pk")[: PAGE_STEPS + 1]
-    )
-    hidden = len(recent) > PAGE_STEPS
-    steps = list(reversed(recent[:PAGE_STEPS]))
-    facts = live_facts(session)
-    pending = steps[-1] if steps and steps[-1].role == StepRole.USER else None
+    """Everything the session page and the API detail show, in a fixed number of queries."""
+    steps, hidden = recent_steps(session)
+    state = lane_state(session)
     return SessionPage(
         session=session,
         steps=steps,
         hidden_steps=hidden,
-        facts=facts,
-        lane=lane_for(session, facts),
-        fix=active_fix(session),
-        pending_step=pending,
+        facts=state.facts,
+        lane_items=state.lane_items,
+        lane=state.lane,
+        fix=state.fix,
     )
+
+
+# --- the chat prompt ------------------------------------------------------------------------
+
+
+def prompt_history(session: AISession, user_step: AISessionStep) -> list[tuple[str, str]]:
+    """(role, content) of the last steps up to ``user_step``, oldest first."""
+    recent = list(
+        AISessionStep.objects.filter(session=session, pk__lte=user_step.pk)
+        .order_by("-pk")
+        .values_list("role", "content")[:HISTORY_STEPS]
+    )
+    recent.reverse()
+    return recent
+
+
+def prompt_context(session: AISession) -> dict[str, Any]:
+    """What the assistant is told about the session besides the conversation."""
+    facts = list(Fact.objects.live_in(session).values_list("text", flat=True))
+    # Open items and answered ones from one read of the lane (a plain filter compiles faster
+    # than the OR of both conditions; the few other rows are skipped here).
+    lane_rows = list(
+        TaskItem.objects.filter(session=session)
+        .order_by("position", "id")
+        .values_list("kind", "text", "status", "answer", "removed_at")
+    )
+    open_items = [
+        (kind, text)
+        for kind, text, status, _, removed_at in lane_rows
+        if status == TaskStatus.OPEN and removed_at is None
+    ]
+    answered = [
+        {"text": text, "answer": answer}
+        for _, text, status, answer, _ in lane_rows
+        if status == TaskStatus.DONE and answer
+    ][:ANSWERED_ITEMS]
+    # The three fields the prompt shows, not the whole row (script, parameters, JSON).
+    fix = (
+        SuggestedFix.objects.filter(session=session, superseded_at__isnull=True)
+        .values_list("title", "status", "applied_at")
+        .first()
+    )
+    active: dict[str, Any] | None = None
+    if fix is not None:
+        title, status, applied_at = fix
+        active = {"title": title, "status": status}
+        if applied_at:
+            active["applied_at"] = applied_at.isoformat()
+    return {
+        "problem": session.problem_summary,
+        "ticket": session.psa_ticket_id or None,
+        "facts": facts,
+        "open_questions": [text for kind, text in open_items if kind == TaskKind.QUESTION],
+        "open_checks": [text for kind, text in open_items if kind == TaskKind.CHECK],
+        "answered_items": answered,
+        "active_fix": active,
+    }

@@ -26,7 +26,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -38,7 +38,7 @@ from sessions_app import selectors
 from sessions_app.access import can_work_on, get_session
 from sessions_app.models import AISession, AISessionStep
 from sessions_app.services import assistant, chat, facts, lane, sessions
-from sessions_app.services.chat import MESSAGE_LIMIT
+from sessions_app.services.steps import MESSAGE_LIMIT
 
 SESSION_CHANGED = "session-changed"
 AUTOSTART_S = 120
@@ -78,31 +78,12 @@ class MessageForm(forms.Form):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _palette_commands() -> list[dict[str, str]]:
-    """Palette entries whose page exists (sections not installed yet are left out)."""
-    entries = [
-        ("New session", "session-new", "N"),
-        ("Go to escalations", "escalation-queue", "E"),
-        ("All sessions", "sessions-list", "S"),
-        ("Open script generator", "scripts-generate", "G"),
-        ("Dashboard", "dashboard", "D"),
-    ]
-    commands = []
-    for label, name, key in entries:
-        try:
-            commands.append({"label": label, "url": reverse(name), "key": key})
-        except NoReverseMatch:
-            continue
-    return commands
-
-
 def _shell_context(user: User, current: AISession | None = None) -> dict[str, Any]:
     return {
         "nav": "sessions",
         "sidebar_sessions": selectors.sidebar_sessions(user),
         "current_session_id": current.pk if current else None,
         "assistant_label": assistant.assistant_label(),
-        "palette_commands": _palette_commands(),
         "message_limit": MESSAGE_LIMIT,
         "new_session_url": reverse("session-new"),
     }
@@ -134,12 +115,12 @@ def _trigger(response: HttpResponse, **events: Any) -> HttpResponse:
 
 
 def _lane_context(request: AuthedRequest, session: AISession, **extra: Any) -> dict[str, Any]:
-    facts_list = selectors.live_facts(session)
+    state = selectors.lane_state(session)
     return {
         "session": session,
-        "facts": facts_list,
-        "lane": selectors.lane_for(session, facts_list),
-        "fix": selectors.active_fix(session),
+        "facts": state.facts,
+        "lane": state.lane,
+        "fix": state.fix,
         "can_act": can_work_on(request.user, session),
         "error": None,
         **extra,
@@ -208,7 +189,12 @@ def sessions_list(request: AuthedRequest) -> HttpResponse:
 @engineer_or_admin_required
 @require_http_methods(["GET", "POST"])
 def session_new(request: AuthedRequest) -> HttpResponse:
-    form = NewSessionForm(request.POST or None)
+    # "Start session" on a PSA ticket links here with the ticket and its summary filled in.
+    initial = {
+        "problem": request.GET.get("problem", "")[:MESSAGE_LIMIT],
+        "psa_ticket_id": request.GET.get("ticket", "")[:33],
+    }
+    form = NewSessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             session, _ = sessions.create_session(
@@ -361,7 +347,7 @@ async def stream_reply(
     user = cast(User, await request.auser())
     session = await sync_to_async(_session)(user, session_id, write=True)
     try:
-        step = await sync_to_async(chat.get_user_step)(session, step_id)
+        step = await sync_to_async(selectors.get_user_step)(session, step_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     response = StreamingHttpResponse(
@@ -399,7 +385,7 @@ def update_item(request: AuthedRequest, session_id: int, uid: str) -> HttpRespon
 
 def _item_or_404(session: AISession, uid: str) -> Any:
     try:
-        return lane.get_item(session, uid)
+        return selectors.get_lane_item(session, uid)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
 
@@ -443,7 +429,7 @@ def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResp
     editor is only handed to those whose save would be accepted."""
     session = _session(request.user, session_id, write=True)
     try:
-        fact = facts.get_fact(session, fact_id)
+        fact = selectors.get_fact(session, fact_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     if request.method == "GET" and not request.htmx:
@@ -463,7 +449,7 @@ def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResp
 def delete_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
     session = _session(request.user, session_id, write=True)
     try:
-        fact = facts.get_fact(session, fact_id)
+        fact = selectors.get_fact(session, fact_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     facts.delete_fact(session=session, fact=fact)
@@ -486,12 +472,3 @@ def link_ticket(request: AuthedRequest, session_id: int) -> HttpResponse:
             else "Ticket unlinked.",
         )
     return HttpResponseRedirect(_detail_url(session))
-
-
-def dashboard_panel_context(user: User) -> dict[str, Any]:
-    """What the dashboard adds for sessions: a recent-sessions panel and the New session link."""
-    return {
-        "dashboard_panels": [{"template": "sessions_app/_dashboard_panel.html"}],
-        "recent_sessions": selectors.sidebar_sessions(user, limit=6),
-        "new_session_url": reverse("session-new"),
-    }

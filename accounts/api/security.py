@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import selectors
 from accounts.api.serializers import RefreshSerializer
 from accounts.models import User
 from accounts.permissions import IsOwner
@@ -44,10 +45,14 @@ def logout(request: Request) -> Response:
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _security_body(user: User) -> dict[str, Any]:
+def _security_body(request: Request, user: User) -> dict[str, Any]:
+    devices = selectors.active_devices(
+        user.account, current_id=selectors.current_device_id(request)
+    )
     return {
         **session_policy.policy_state(user.account),
-        "active_users": session_policy.active_users(user.account),
+        "active_users": selectors.active_users(user.account),
+        "active_sessions": devices,
     }
 
 
@@ -62,7 +67,7 @@ def security(request: Request) -> Response:
         session_policy.update_session_policy(
             account=user.account, actor=user, changes=dict(request.data)
         )
-    return Response(_security_body(user))
+    return Response(_security_body(request, user))
 
 
 @extend_schema(summary="Sign out the account's users (owner only)")
@@ -75,3 +80,14 @@ def revoke_sessions(request: Request) -> Response:
         account=user.account, actor=user, scope=scope, ip=client_ip(request._request)
     )
     return Response({"scope": scope, "revoked_count": count})
+
+
+@extend_schema(request=None, summary="Sign out one device (owner: any of the account; else own)")
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def revoke_device(request: Request, device_id: str) -> Response:
+    user = cast(User, request.user)
+    device = revocation.revoke_device(
+        actor=user, device_id=device_id, ip=client_ip(request._request)
+    )
+    return Response({"id": device.pk, "revoked": True})

@@ -27,12 +27,14 @@ from flowpilot.parsers import BoundedJSONParser
 def _login(request: Request) -> Response:
     serializer = LoginSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
+    ip = auth_service.client_ip(request._request)
     user = auth_service.authenticate_credentials(
         email=serializer.validated_data["email"],
         password=serializer.validated_data["password"],
-        ip=auth_service.client_ip(request._request),
+        ip=ip,
     )
-    return Response(issue_token_pair(user), status=status.HTTP_200_OK)
+    pair = issue_token_pair(user, ip=ip, user_agent=request.headers.get("User-Agent", ""))
+    return Response(pair, status=status.HTTP_200_OK)
 
 
 @extend_schema(request=LoginSerializer, summary="Log in with form fields; returns a token pair")

@@ -1,25 +1,32 @@
-"""Signing everyone out: the owner's bulk revoke of an account's web sessions and API tokens."""
+"""
+Signing people out: the owner's bulk revoke of an account's web sessions and API tokens, one
+device (a web login or an API token family), and one person everywhere (deactivation, a password
+change). Lock order everywhere: sign-in rows (``LoginSession``) first, then refresh tokens.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account, LoginSession, RefreshToken, RevokeReason, User
+from accounts.devices import describe_user_agent
+from accounts.models import (
+    Account,
+    LoginSession,
+    RefreshToken,
+    RevokeReason,
+    SignInChannel,
+    User,
+)
 from accounts.services.audit import record_event
-from flowpilot.errors import Unprocessable
-from flowpilot.outbox.services import dispatch_on_commit
-from flowpilot.realtime import user_group
+from accounts.services.tokens import remember_revoked_families
+from accounts.tasks import push_session_revoked_task
+from flowpilot.errors import Forbidden, NotFound, Unprocessable
+from flowpilot.tasks import dispatch_on_commit
 
-logger = logging.getLogger(__name__)
 SCOPES = ("all", "others")
-PUSH_CONCURRENCY = 50
 
 
 @transaction.atomic
@@ -27,21 +34,17 @@ def revoke_account_sessions(
     *, account: Account, actor: User, scope: Any = "all", ip: str | None = None
 ) -> int:
     """
-    Revoke every live web session and refresh token of the account — one UPDATE per table, gated
-    on ``revoked_at IS NULL`` so a second call revokes nothing. ``others`` spares the caller's
+    Revoke every live sign-in (web session or API token family) and refresh token of the
+    account — one UPDATE per table, gated on ``revoked_at IS NULL`` so a second call revokes
+    nothing. ``others`` spares the caller's
     own. Access tokens issued before now stop working through the users'
     ``sessions_valid_after`` stamp, and open sockets are told to close once this commits.
-    Returns how many sessions and tokens were revoked.
+    Returns how many sign-ins were revoked.
     """
     if scope not in SCOPES:
         raise Unprocessable('scope must be "all" or "others".', code="invalid_scope")
     now = timezone.now()
-    web = LoginSession.objects.filter(
-        account=account,
-        revoked_at__isnull=True,
-        idle_expires_at__gt=now,
-        absolute_expires_at__gt=now,
-    )
+    web = LoginSession.objects.live(now).filter(account=account)
     api = RefreshToken.objects.filter(account=account, revoked_at__isnull=True, expires_at__gt=now)
     users = User.objects.filter(account=account)
     if scope == "others":
@@ -50,8 +53,10 @@ def revoke_account_sessions(
             api.exclude(user=actor),
             users.exclude(pk=actor.pk),
         )
+    # The count is of sign-ins (devices): web logins and API token families. Tokens minted
+    # before families existed are revoked too but not counted.
     revoked = web.update(revoked_at=now, revoked_reason=RevokeReason.BULK)
-    revoked += api.update(revoked_at=now, revoked_reason=RevokeReason.BULK)
+    api.update(revoked_at=now, revoked_reason=RevokeReason.BULK)
     users.update(sessions_valid_after=now)
     if scope == "all":
         actor.sessions_valid_after = now
@@ -67,39 +72,84 @@ def revoke_account_sessions(
     # mode). Sockets that miss it still close at their next periodic session re-check.
     # A broker that is down never turns this committed revoke into an error: the call waits in
     # the outbox for the sweep (flowpilot.outbox).
-    dispatch_on_commit(_push_task(), user_ids)
+    dispatch_on_commit(push_session_revoked_task, user_ids)
     return revoked
 
 
-def _push_task() -> Any:
-    from accounts.tasks import push_session_revoked_task
-
-    return push_session_revoked_task
-
-
-def push_session_revoked(user_ids: list[int]) -> None:
-    """Tell each user's open sockets to close; all sends go out concurrently."""
-    layer = get_channel_layer()
-    if layer is None or not user_ids:
-        return
-    message = {"type": "push.event", "event": "session.revoked", "payload": {}}
-
-    async def send_all() -> None:
-        # Bounded: the Redis layer's connection pool refuses more than ~100 at once.
-        gate = asyncio.Semaphore(PUSH_CONCURRENCY)
-
-        async def send(uid: int) -> None:
-            async with gate:
-                await layer.group_send(user_group(uid), message)
-
-        results = await asyncio.gather(*(send(uid) for uid in user_ids), return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            logger.warning(
-                "session.revoked push failed for %d users: %r", len(failures), failures[0]
-            )
-
+def parse_device_id(value: Any) -> int | None:
+    """Device ids are the sign-in row's id; anything else (or out of range) is not found."""
     try:
-        async_to_sync(send_all)()
-    except Exception:
-        logger.exception("Could not push session.revoked")
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+@transaction.atomic
+def revoke_device(*, actor: User, device_id: Any, ip: str | None = None) -> LoginSession:
+    """
+    Sign out exactly one device: a web login or an API token family. Owners may sign out any
+    device of their account, everyone else only their own; a device of another account (or a
+    finished one) is not found. Writes ``auth.device_signed_out``.
+    """
+    pk = parse_device_id(device_id)
+    device = (
+        LoginSession.objects.live()
+        .filter(account=actor.account, pk=pk)
+        .select_related("user")
+        .first()
+        if pk
+        else None
+    )
+    if device is None:
+        raise NotFound("That device is not signed in.", code="not_found")
+    own = device.user_id == actor.pk
+    if not own and not actor.is_owner:
+        raise Forbidden("Account owner access required")
+    reason = RevokeReason.DEVICE_SELF if own else RevokeReason.DEVICE
+    now = timezone.now()
+    LoginSession.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason=reason
+    )
+    RefreshToken.objects.filter(login_session_id=device.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason=reason
+    )
+    record_event(
+        account=actor.account,
+        actor=actor,
+        type="auth.device_signed_out",
+        payload={
+            "user_id": device.user_id,
+            "user": device.user.display_name,
+            "channel": device.channel,
+            "device": describe_user_agent(device.user_agent),
+        },
+        ip_address=ip,
+    )
+    if device.channel == SignInChannel.API:
+        remember_revoked_families([device.pk])
+    return device
+
+
+def sign_out_user_everywhere(
+    *, user: User, reason: str, keep_login_session_id: int | None = None
+) -> int:
+    """
+    End every live sign-in and refresh token of one person (optionally sparing the current
+    page login), stop their access tokens and close their sockets after commit. Runs inside the
+    caller's transaction. Returns how many sign-ins ended.
+    """
+    now = timezone.now()
+    sign_ins = LoginSession.objects.filter(user=user, revoked_at__isnull=True)
+    tokens = RefreshToken.objects.filter(user=user, revoked_at__isnull=True)
+    if keep_login_session_id is not None:
+        sign_ins = sign_ins.exclude(pk=keep_login_session_id)
+    families = list(sign_ins.filter(channel=SignInChannel.API).values_list("pk", flat=True))
+    ended = sign_ins.update(revoked_at=now, revoked_reason=reason)
+    tokens.update(revoked_at=now, revoked_reason=reason)
+    if keep_login_session_id is None:
+        User.objects.filter(pk=user.pk).update(sessions_valid_after=now)
+        user.sessions_valid_after = now
+        dispatch_on_commit(push_session_revoked_task, [user.pk])
+    remember_revoked_families(families)
+    return ended

@@ -6,14 +6,11 @@ login (page or API) snapshots, and the owner's changes to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
-from django.utils import timezone
 
-from accounts.models import Account, LoginSession, RefreshToken, User
+from accounts.models import Account, User
 from accounts.services.audit import record_event
 from flowpilot.errors import Unprocessable
 
@@ -187,35 +184,3 @@ def update_session_policy(
         },
     )
     return policy_state(locked)
-
-
-def active_users(account: Account, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """
-    Users of the account with at least one live (un-revoked, unexpired) web session or refresh
-    token, newest login first. One query whatever the number of users.
-    """
-    now = now or timezone.now()
-    live_web = LoginSession.objects.filter(
-        user=OuterRef("pk"),
-        revoked_at__isnull=True,
-        idle_expires_at__gt=now,
-        absolute_expires_at__gt=now,
-    )
-    live_api = RefreshToken.objects.filter(
-        user=OuterRef("pk"), revoked_at__isnull=True, expires_at__gt=now
-    )
-    users = (
-        User.objects.filter(account=account, is_active=True)
-        .filter(Q(Exists(live_web)) | Q(Exists(live_api)))
-        .order_by(F("last_login").desc(nulls_last=True), "pk")
-        .values("pk", "name", "email", "last_login")
-    )
-    return [
-        {
-            "user_id": row["pk"],
-            "name": row["name"] or row["email"].split("@")[0],
-            "email": row["email"],
-            "last_login_at": row["last_login"],
-        }
-        for row in users
-    ]

@@ -7,27 +7,39 @@ login, never reset by rotation), ``idle_max`` and ``abs_max``. Its ``exp`` is
 ``min(now + idle_max, auth_time + abs_max)`` and it has a ``RefreshToken`` row by ``jti``;
 spending it is one conditional UPDATE on that row, so a token is spent at most once even when
 ten clients race with it.
+
+Families (RFC 9700 §4.14.2): an API login starts a ``LoginSession`` of channel ``api`` whose id
+every token of the family carries as ``sid``; rotation keeps it. A spent token presented again
+revokes the family — every live token and the sign-in itself — and writes ``auth.refresh_reuse``.
+The strict rule has one cost: two requests of one client racing with the same token lose the
+family too, and the client signs in again. Lock order, shared with device and bulk sign-out:
+the sign-in row first, then its tokens.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+import ipaddress
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 
-from accounts.models import RefreshToken, RevokeReason, User
+from accounts.models import LoginSession, RefreshToken, RevokeReason, SignInChannel, User
 from accounts.services.audit import record_event
 from accounts.services.session_policy import resolve_session_policy
 from flowpilot.errors import DomainError
 
 USER_ID_CLAIM = "user_id"
+FAMILY_CLAIM = "sid"
+logger = logging.getLogger(__name__)
 
 
 class RefreshRefused(DomainError):
@@ -55,16 +67,27 @@ def user_payload(user: User) -> dict[str, Any]:
     return {"id": user.pk, "email": user.email, "name": user.display_name, "role": user.role}
 
 
+def _valid_ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
 def issue_token_pair(
     user: User,
     *,
     auth_time: int | None = None,
     idle_max: int | None = None,
     abs_max: int | None = None,
+    family_id: int | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
 ) -> dict[str, Any]:
     """
     Mint an access/refresh pair and record the refresh token. A login passes only the user (the
-    account's current policy is snapshotted); rotation passes the claims to carry forward.
+    account's current policy is snapshotted and a new family starts); rotation passes the
+    claims and the family to carry forward (the caller has already moved the family's clock).
     """
     refresh = JWTRefreshToken.for_user(user)
     now_ts = int(refresh.current_time.timestamp())
@@ -74,8 +97,29 @@ def issue_token_pair(
     auth_ts = now_ts if auth_time is None else auth_time
     absolute_deadline = auth_ts + abs_max
     exp = min(now_ts + idle_max, absolute_deadline)
+    if family_id is None:
+        family_id = LoginSession.objects.create(
+            account_id=user.account_id,
+            user=user,
+            channel=SignInChannel.API,
+            auth_time=_from_ts(auth_ts),
+            last_activity_at=_from_ts(now_ts),
+            idle_seconds=idle_max,
+            absolute_seconds=abs_max,
+            idle_expires_at=_from_ts(exp),
+            absolute_expires_at=_from_ts(absolute_deadline),
+            ip_address=_valid_ip(ip),
+            user_agent=user_agent[:200],
+        ).pk
     refresh.payload.update(
-        {"iat": now_ts, "exp": exp, "auth_time": auth_ts, "idle_max": idle_max, "abs_max": abs_max}
+        {
+            "iat": now_ts,
+            "exp": exp,
+            "auth_time": auth_ts,
+            "idle_max": idle_max,
+            "abs_max": abs_max,
+            FAMILY_CLAIM: family_id,
+        }
     )
     access = refresh.access_token
     access["exp"] = min(int(access["exp"]), absolute_deadline)
@@ -83,6 +127,7 @@ def issue_token_pair(
         jti=refresh["jti"],
         user=user,
         account_id=user.account_id,
+        login_session_id=family_id,
         auth_time=_from_ts(auth_ts),
         issued_at=_from_ts(now_ts),
         expires_at=_from_ts(exp),
@@ -94,6 +139,66 @@ def issue_token_pair(
         "absolute_expires_at": iso_utc(_from_ts(absolute_deadline)),
         "user": user_payload(user),
     }
+
+
+def family_of(token: Any) -> int | None:
+    """The sign-in a token descends from (its ``sid`` claim), or None for a pre-family token."""
+    value = token.get(FAMILY_CLAIM)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _revoked_family_key(family_id: int) -> str:
+    return f"revoked-sign-in:{family_id}"
+
+
+def remember_revoked_families(family_ids: list[int]) -> None:
+    """
+    Access tokens are stateless for five minutes; a sign-out of one device should not leave them
+    working until then. The revoked families are kept in the cache for an access token's
+    lifetime and the API authentication refuses their tokens. A cache outage only delays the
+    sign-out to the access token's expiry, so it is logged, not raised.
+    """
+    if not family_ids:
+        return
+    access_lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    assert isinstance(access_lifetime, timedelta)
+    lifetime = int(access_lifetime.total_seconds()) + 60
+    try:
+        cache.set_many({_revoked_family_key(fid): 1 for fid in family_ids}, timeout=lifetime)
+    except Exception:
+        logger.warning("Could not cache %d revoked sign-ins", len(family_ids), exc_info=True)
+
+
+def family_is_revoked(family_id: int) -> bool:
+    try:
+        return bool(cache.get(_revoked_family_key(family_id)))
+    except Exception:
+        logger.warning("Could not read revoked sign-ins from the cache", exc_info=True)
+        return False
+
+
+def _touch_family(
+    *, family_id: int, now_ts: int, idle_max: int, abs_max: int, auth_ts: int
+) -> bool:
+    """Move a live family's clock for a rotation; False when the family was signed out."""
+    exp = min(now_ts + idle_max, auth_ts + abs_max)
+    moved = LoginSession.objects.filter(pk=family_id, revoked_at__isnull=True).update(
+        last_activity_at=_from_ts(now_ts), idle_expires_at=_from_ts(exp)
+    )
+    return moved == 1
+
+
+def revoke_family(*, family_id: int, reason: str, now: datetime | None = None) -> int:
+    """Revoke a sign-in and every live token of it (sign-in first: the shared lock order)."""
+    now = now or timezone.now()
+    LoginSession.objects.filter(pk=family_id, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason=reason
+    )
+    tokens = RefreshToken.objects.filter(login_session_id=family_id, revoked_at__isnull=True)
+    revoked = tokens.update(revoked_at=now, revoked_reason=reason)
+    # Not deferred to commit: refusing a family's access tokens a moment early is harmless.
+    remember_revoked_families([family_id])
+    return revoked
 
 
 def _expired_refusal(raw: str) -> RefreshRefused:
@@ -174,9 +279,10 @@ def _spend(
 def rotate_refresh_token(*, raw: str) -> dict[str, Any]:
     """
     ``POST /auth/refresh``, following SPEC §2 step by step: decode; load the user; resolve the
-    claims; spend the jti whatever the outcome; replay → ``invalid_refresh_token``; absolute
-    deadline reached (equal included) → ``session_expired_absolute`` with the spend committed;
-    otherwise a new pair with the same claims.
+    claims; spend the jti whatever the outcome; replay → ``invalid_refresh_token`` (and a
+    rotated token presented again revokes its family); absolute deadline reached (equal
+    included) → ``session_expired_absolute`` with the spend committed; otherwise a new pair with
+    the same claims in the same family.
     """
     token = decode_refresh(raw)
     # No join: the account is read only for a legacy token or an audit event (rare paths).
@@ -184,26 +290,47 @@ def rotate_refresh_token(*, raw: str) -> dict[str, Any]:
     if user is None:
         raise RefreshRefused(INVALID)
     auth_time, idle_max, abs_max, legacy = _policy_claims(token, user)
+    family_id = family_of(token)
+    jti = str(token["jti"])
     now = timezone.now()
     expired = int(now.timestamp()) >= auth_time + abs_max
     reason = RevokeReason.ABSOLUTE if expired else RevokeReason.ROTATED
     result: dict[str, Any] | _Outcome
+    reused = False
     with transaction.atomic():
+        # The family row is locked first (device and bulk sign-out take the same order).
+        family_live = family_id is None or _touch_family(
+            family_id=family_id,
+            now_ts=int(now.timestamp()),
+            idle_max=idle_max,
+            abs_max=abs_max,
+            auth_ts=auth_time,
+        )
         if not _spend(
-            jti=str(token["jti"]),
-            user=user,
-            auth_time=auth_time,
-            legacy=legacy,
-            reason=reason,
-            now=now,
+            jti=jti, user=user, auth_time=auth_time, legacy=legacy, reason=reason, now=now
         ):
             result = _Outcome.REPLAY
+            reused = family_live and _was_rotated(jti)
+            if reused and family_id is not None:
+                revoke_family(family_id=family_id, reason=RevokeReason.REUSE, now=now)
         elif expired:
+            if family_id is not None:
+                revoke_family(family_id=family_id, reason=RevokeReason.ABSOLUTE, now=now)
             result = _Outcome.ABSOLUTE
+        elif not family_live:
+            result = _Outcome.REPLAY
         else:
-            result = issue_token_pair(user, auth_time=auth_time, idle_max=idle_max, abs_max=abs_max)
+            result = issue_token_pair(
+                user, auth_time=auth_time, idle_max=idle_max, abs_max=abs_max, family_id=family_id
+            )
     if result is _Outcome.REPLAY:
-        _audit_replay(jti=str(token["jti"]), user=user)
+        if reused:
+            record_event(
+                account=user.account,
+                actor=user,
+                type="auth.refresh_reuse",
+                payload={"jti_prefix": jti[:8], "family": family_id},
+            )
         raise RefreshRefused(INVALID)
     if result is _Outcome.ABSOLUTE:
         record_event(
@@ -217,16 +344,10 @@ def rotate_refresh_token(*, raw: str) -> dict[str, Any]:
     return result
 
 
-def _audit_replay(*, jti: str, user: User) -> None:
-    """A rotated token used again may be a stolen copy: leave a trace for the owner."""
+def _was_rotated(jti: str) -> bool:
+    """A token spent by rotation and presented again may be a stolen copy."""
     reason = RefreshToken.objects.filter(jti=jti).values_list("revoked_reason", flat=True).first()
-    if reason == RevokeReason.ROTATED:
-        record_event(
-            account=user.account,
-            actor=user,
-            type="auth.refresh_reuse",
-            payload={"jti_prefix": jti[:8]},
-        )
+    return reason == RevokeReason.ROTATED
 
 
 @transaction.atomic
@@ -243,12 +364,15 @@ def revoke_refresh_token(*, raw: str, ip: str | None = None) -> bool:
         if refusal.code == RefreshRefused.code:
             raise refusal from None
         return False
-    revoked = (
-        RefreshToken.objects.filter(jti=str(token["jti"]), revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoked_reason=RevokeReason.LOGOUT
+    live_token = RefreshToken.objects.filter(jti=str(token["jti"]), revoked_at__isnull=True)
+    family_id = family_of(token)
+    if family_id is not None and live_token.exists():
+        # Signing out ends the device: the sign-in and its tokens.
+        revoked = revoke_family(family_id=family_id, reason=RevokeReason.LOGOUT) > 0
+    else:
+        revoked = (
+            live_token.update(revoked_at=timezone.now(), revoked_reason=RevokeReason.LOGOUT) == 1
         )
-        == 1
-    )
     if revoked:
         user = User.objects.select_related("account").filter(pk=token.get(USER_ID_CLAIM)).first()
         if user is not None:

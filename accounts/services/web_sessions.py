@@ -59,13 +59,6 @@ def start_web_session(
     return login_session
 
 
-def load_web_session(login_session_id: Any) -> LoginSession | None:
-    """The session row with its user and account, in one query."""
-    if not isinstance(login_session_id, int):
-        return None
-    return LoginSession.objects.select_related("user__account").filter(pk=login_session_id).first()
-
-
 def end_web_session(*, login_session_id: Any, reason: str = RevokeReason.LOGOUT) -> bool:
     if not isinstance(login_session_id, int):
         return False

@@ -86,14 +86,11 @@ def test_engineer_may_only_turn_off_the_templatize_prompt(engineer: User, api_cl
     assert "slack_webhook_url" not in Account.objects.get(pk=engineer.account_id).preferences
 
 
-def test_webhook_urls_are_hidden_from_engineers(
-    owner: User, engineer: User, api_client_for
-) -> None:
+def test_webhook_urls_are_never_shown_back(owner: User, engineer: User, api_client_for) -> None:
+    """Owners see the host behind a mask, engineers only that one is set."""
     url = "https://hooks.slack.example/services/T000/B000/secret"
-    assert (
-        api_client_for(owner)
-        .patch(URL, {"slack_webhook_url": url}, format="json")
-        .json()["slack_webhook_url"]
-        == url
-    )
+    saved = api_client_for(owner).patch(URL, {"slack_webhook_url": url}, format="json")
+    assert saved.json()["slack_webhook_url"] == "https://hooks.slack.example/••••"
+    assert "secret" not in saved.content.decode()
+    assert api_client_for(owner).get(URL).json()["slack_webhook_url"].endswith("/••••")
     assert api_client_for(engineer).get(URL).json()["slack_webhook_url"] == "(set)"

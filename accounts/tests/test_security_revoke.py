@@ -67,7 +67,7 @@ class TestRevokeApi:
         response = client.post(URL, {"scope": "all"}, format="json")
         assert response.json()["revoked_count"] == 2
         assert refresh_code(stranger_raw)[0] == 200
-        assert LoginSession.objects.get(user=stranger).revoked_at is None
+        assert LoginSession.objects.get(user=stranger, channel="web").revoked_at is None
         stranger.refresh_from_db()
         assert stranger.sessions_valid_after is None
 
@@ -119,7 +119,7 @@ class TestRevokeApi:
         assert "session_expired" not in response["Location"]
         assert member_page.get("/account")["Location"].startswith("/login")
         assert owner_page.get("/account").status_code == 200
-        assert LoginSession.objects.get(user=engineer).revoked_reason == "bulk"
+        assert LoginSession.objects.get(user=engineer, channel="web").revoked_reason == "bulk"
 
     def test_one_update_per_table(
         self, owner: User, engineer: User, django_assert_max_num_queries: Callable[..., object]
@@ -172,7 +172,7 @@ class TestRevokePage:
     ) -> None:
         response = client_for(engineer).post("/account/security/revoke-sessions", {"scope": "all"})
         assert response.status_code == 403
-        assert LoginSession.objects.get(user=engineer).revoked_at is None
+        assert LoginSession.objects.get(user=engineer, channel="web").revoked_at is None
 
 
 class TestActiveUsers:

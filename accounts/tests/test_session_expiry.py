@@ -24,7 +24,7 @@ BACKGROUND = {"HTTP_X_FLOWPILOT_BACKGROUND": "1"}
 
 
 def web_session(user: User) -> LoginSession:
-    return LoginSession.objects.filter(user=user).latest("pk")
+    return LoginSession.objects.filter(user=user, channel="web").latest("pk")
 
 
 def age(login_session: LoginSession, **delta: float) -> None:
@@ -170,9 +170,9 @@ class TestActivity:
     ) -> None:
         """The policy check costs at most one query over the same page without it."""
         client = client_for(engineer)
-        client.get("/account")
+        client.get("/")
         with CaptureQueriesContext(connection) as with_policy:
-            client.get("/account")
+            client.get("/")
         middleware = list(settings.MIDDLEWARE)  # type: ignore[attr-defined]
         settings.MIDDLEWARE = [  # type: ignore[attr-defined]
             m for m in middleware if m != "accounts.middleware.SessionPolicyMiddleware"
@@ -180,7 +180,7 @@ class TestActivity:
         bare = Client()  # a client builds its middleware chain once: a new one for the change
         bare.cookies = client.cookies
         with CaptureQueriesContext(connection) as without_policy:
-            bare.get("/account")
+            bare.get("/")
         settings.MIDDLEWARE = middleware  # type: ignore[attr-defined]
         assert not any("accounts_loginsession" in q["sql"] for q in without_policy.captured_queries)
         baseline = len(without_policy.captured_queries)
@@ -188,7 +188,7 @@ class TestActivity:
         # Even the once-a-minute activity write stays inside the budget.
         age(web_session(engineer), minutes=2)
         with django_assert_max_num_queries(baseline + 1):  # type: ignore[attr-defined]
-            client.get("/account")
+            client.get("/")
 
 
 class TestExpiryWarningEndpoints:
@@ -283,7 +283,7 @@ class TestCleanup:
         assert result["django_sessions"] >= 1
         assert not RefreshToken.objects.filter(jti=old_jti).exists()
         assert RefreshToken.objects.filter(user=engineer).count() == 1
-        assert LoginSession.objects.filter(user=engineer).count() == 1
+        assert LoginSession.objects.filter(user=engineer, channel="web").count() == 1
         assert AuditEvent.objects.count() == audit_count
 
     def test_beat_schedule_runs_the_purge(self, settings: object) -> None:

@@ -91,23 +91,3 @@ class TestOwnerOnlyPage:
     ) -> None:
         assert b'data-testid="settings-audit"' in client_for(owner).get("/account").content
         assert b'data-testid="settings-audit"' not in client_for(engineer).get("/account").content
-
-
-class TestDashboard:
-    def test_dashboard_query_count(
-        self, engineer: User, client_for, django_assert_max_num_queries
-    ) -> None:
-        client = client_for(engineer)
-        with django_assert_max_num_queries(8):
-            response = client.get("/")
-        assert response.status_code == 200
-        for label in (
-            b"Sessions",
-            b"Escalations",
-            b"Scripts",
-            b"Tickets",
-            b"Analytics",
-            b"Account",
-        ):
-            assert label in response.content
-        assert b'id="bell"' in response.content

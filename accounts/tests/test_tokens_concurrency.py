@@ -1,4 +1,8 @@
-"""Refresh-token rotation under a real race on PostgreSQL: one token, ten clients, one winner."""
+"""
+Refresh-token rotation under a real race on PostgreSQL: one token, ten clients, one winner —
+and, since the losers presented a spent token, the family (the winner's new token too) is
+revoked, as RFC 9700 §4.14.2 asks.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
-from accounts.models import RefreshToken, User
+from accounts.models import AuditEvent, RefreshToken, User
 from accounts.services.tokens import issue_token_pair
 
 PARALLEL = 10
@@ -39,4 +43,6 @@ def test_ten_parallel_refreshes_of_one_token_exactly_one_succeeds(engineer: User
     assert {code for status, code in results if status == 401} == {"invalid_refresh_token"}
     rows = RefreshToken.objects.filter(user=engineer)
     assert rows.count() == 2
-    assert rows.filter(revoked_at__isnull=True).count() == 1
+    assert rows.filter(revoked_at__isnull=True).count() == 0
+    assert set(rows.values_list("revoked_reason", flat=True)) == {"rotated", "reuse"}
+    assert AuditEvent.objects.filter(type="auth.refresh_reuse", actor=engineer).exists()

@@ -23,16 +23,18 @@ class _Refused(Exception):
     pass
 
 
-def _send(task_name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
-    """Hand one call to Celery: run it here in eager mode, else publish it without retrying."""
-    app = current_app
+def _send(task: Any, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """Hand one call to Celery: ``delay`` in eager mode (it runs here), else a publish that does
+    not retry (a refusal goes to the outbox at once instead of blocking the response)."""
+    if isinstance(task, str):
+        task = current_app.tasks[task]
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        app.tasks[task_name].apply(args=args, kwargs=kwargs, throw=True)
+        task.delay(*args, **kwargs)
         return
     refused: list[BaseException] = []
 
     def publish() -> None:
-        app.send_task(task_name, args=args, kwargs=kwargs, retry=False)
+        task.apply_async(args=args, kwargs=kwargs, retry=False)
 
     def skip() -> None:
         refused.append(_Refused(redis_breaker.last_error or "broker unreachable"))
@@ -42,10 +44,11 @@ def _send(task_name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
         raise refused[0]
 
 
-def send_or_store(task_name: str, args: list[Any], kwargs: dict[str, Any]) -> bool:
+def send_or_store(task: Any, args: list[Any], kwargs: dict[str, Any]) -> bool:
     """Send the call now; when that fails, log it and store it for the sweep. True when sent."""
+    task_name = task if isinstance(task, str) else str(task.name)
     try:
-        _send(task_name, args, kwargs)
+        _send(task, args, kwargs)
     except (_Refused, *OUTAGE_ERRORS) as exc:  # type: ignore[misc]
         logger.warning("Task %s not sent (%s): stored for the outbox sweep", task_name, exc)
         error = f"{type(exc).__name__}: {exc}"
@@ -62,8 +65,7 @@ def send_or_store(task_name: str, args: list[Any], kwargs: dict[str, Any]) -> bo
 
 def dispatch_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     """Send ``task`` once the current transaction commits (never for a rolled-back one)."""
-    name = str(task.name)
-    transaction.on_commit(lambda: send_or_store(name, list(args), dict(kwargs)))
+    transaction.on_commit(lambda: send_or_store(task, list(args), dict(kwargs)))
 
 
 def sweep_outbox(*, limit: int = SWEEP_BATCH) -> int:

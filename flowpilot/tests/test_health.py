@@ -16,7 +16,7 @@ from django.test import Client
 from accounts.models import User
 from flowpilot import health
 from flowpilot.outbox.models import PendingTask
-from flowpilot.tasks import HEARTBEAT_KEY, worker_heartbeat
+from flowpilot.outbox.tasks import HEARTBEAT_KEY, worker_heartbeat
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]

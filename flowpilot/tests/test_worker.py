@@ -4,47 +4,59 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
-from accounts.models import Account, AuditEvent
+from accounts.models import RefreshToken, User
+from accounts.tasks import RETENTION, purge_expired_sessions
 from flowpilot.celery import app as celery_app
-from flowpilot.tasks import dispatch_on_commit, record_audit_event
+from flowpilot.tasks import dispatch_on_commit
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _old_token(user: User, jti: str) -> RefreshToken:
+    """A refresh-token row long past the retention window: the purge task deletes it."""
+    long_ago = timezone.now() - RETENTION - timedelta(days=1)
+    return RefreshToken.objects.create(
+        jti=jti,
+        account=user.account,
+        user=user,
+        auth_time=long_ago,
+        issued_at=long_ago,
+        expires_at=long_ago,
+    )
+
+
 def test_task_is_dispatched_only_after_commit(
-    account: Account, django_capture_on_commit_callbacks
+    engineer: User, django_capture_on_commit_callbacks
 ) -> None:
     """A task queued inside a transaction runs at commit, and not at all when it rolls back."""
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        dispatch_on_commit(record_audit_event, account.pk, "test.committed", {}, "key-commit")
-    assert len(callbacks) == 1
-    assert AuditEvent.objects.filter(type="test.committed").count() == 1
 
     class Boom(Exception):
         pass
 
+    _old_token(engineer, "rolled-back")
     with pytest.raises(Boom), transaction.atomic():
-        dispatch_on_commit(record_audit_event, account.pk, "test.rolled_back", {}, "key-rollback")
+        dispatch_on_commit(purge_expired_sessions)
         raise Boom
-    assert not AuditEvent.objects.filter(type="test.rolled_back").exists()
+    assert RefreshToken.objects.filter(jti="rolled-back").exists()
 
-
-def test_task_is_idempotent(account: Account) -> None:
-    """Running the same task twice (acks_late redelivery) records one event."""
-    assert record_audit_event(account.pk, "test.once", {"n": 1}, "same-key") is True
-    assert record_audit_event(account.pk, "test.once", {"n": 1}, "same-key") is False
-    assert AuditEvent.objects.filter(type="test.once").count() == 1
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        dispatch_on_commit(purge_expired_sessions)
+        assert RefreshToken.objects.filter(jti="rolled-back").exists()
+    assert len(callbacks) == 1
+    assert not RefreshToken.objects.filter(jti="rolled-back").exists()
 
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_process_runs_the_task_from_redis(account: Account) -> None:
+def test_a_real_worker_process_runs_the_task_from_redis(engineer: User) -> None:
     """A Celery worker process consumes the task from the Redis broker and writes to the DB."""
     db = settings.DATABASES["default"]
     env = {
@@ -76,10 +88,11 @@ def test_a_real_worker_process_runs_the_task_from_redis(account: Account) -> Non
     )
     celery_app.conf.task_always_eager = False
     try:
-        record_audit_event.delay(account.pk, "test.worker", {"via": "redis"}, "worker-key")
+        _old_token(engineer, "worker")
+        purge_expired_sessions.delay()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if AuditEvent.objects.filter(type="test.worker").exists():
+            if not RefreshToken.objects.filter(jti="worker").exists():
                 break
             assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
             time.sleep(0.25)
@@ -87,8 +100,6 @@ def test_a_real_worker_process_runs_the_task_from_redis(account: Account) -> Non
             worker.terminate()
             output = worker.stdout.read().decode() if worker.stdout else ""
             pytest.fail(f"The worker did not run the task in time. Worker output:\n{output}")
-        event = AuditEvent.objects.get(type="test.worker")
-        assert event.payload == {"via": "redis"}
     finally:
         celery_app.conf.task_always_eager = True
         worker.terminate()

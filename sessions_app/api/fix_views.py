@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
 from flowpilot.errors import NotFound
+from sessions_app import selectors
 from sessions_app.access import get_session
 from sessions_app.api.fix_serializers import (
     DecisionSerializer,
@@ -46,7 +47,7 @@ def _fix_body(fix: SuggestedFix) -> dict[str, object]:
 @permission_classes([IsAuthenticated, IsEngineerOrAdminForWrites])
 def active_fix(request: Request, session_id: int) -> Response:
     session = get_session(_user(request), session_id)
-    fix = fixes.active_fix(session)
+    fix = selectors.active_fix(session)
     if fix is None:
         raise NotFound("This session has no active suggested fix.", code="no_active_fix")
     return Response(_fix_body(fix))
@@ -57,7 +58,7 @@ def active_fix(request: Request, session_id: int) -> Response:
 @permission_classes(WRITE)
 def decide(request: Request, session_id: int, fix_id: int) -> Response:
     session = get_session(_user(request), session_id, for_write=True)
-    fix = fixes.get_fix(session, fix_id)
+    fix = selectors.get_fix(session, fix_id)
     serializer = DecisionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
@@ -77,7 +78,9 @@ def decide(request: Request, session_id: int, fix_id: int) -> Response:
 @permission_classes(WRITE)
 def apply(request: Request, session_id: int, fix_id: int) -> Response:
     session = get_session(_user(request), session_id, for_write=True)
-    fix = fixes.apply_fix(session=session, fix=fixes.get_fix(session, fix_id), actor=_user(request))
+    fix = fixes.apply_fix(
+        session=session, fix=selectors.get_fix(session, fix_id), actor=_user(request)
+    )
     return Response(_fix_body(fix))
 
 
@@ -86,7 +89,7 @@ def apply(request: Request, session_id: int, fix_id: int) -> Response:
 @permission_classes(WRITE)
 def outcome(request: Request, session_id: int, fix_id: int) -> Response:
     session = get_session(_user(request), session_id, for_write=True)
-    fix = fixes.get_fix(session, fix_id)
+    fix = selectors.get_fix(session, fix_id)
     serializer = OutcomeSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
@@ -107,7 +110,7 @@ def outcome(request: Request, session_id: int, fix_id: int) -> Response:
 @permission_classes(WRITE)
 def ai_outcome_proposal(request: Request, session_id: int, fix_id: int) -> Response:
     session = get_session(_user(request), session_id, for_write=True)
-    fix = fixes.clear_ai_outcome_proposal(session=session, fix=fixes.get_fix(session, fix_id))
+    fix = fixes.clear_ai_outcome_proposal(session=session, fix=selectors.get_fix(session, fix_id))
     return Response(_fix_body(fix))
 
 
@@ -116,7 +119,7 @@ def ai_outcome_proposal(request: Request, session_id: int, fix_id: int) -> Respo
 @permission_classes(WRITE)
 def draft(request: Request, session_id: int, fix_id: int) -> Response:
     session = get_session(_user(request), session_id, for_write=True)
-    fix = fixes.get_fix(session, fix_id)
+    fix = selectors.get_fix(session, fix_id)
     serializer = DraftSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     fix = fixes.submit_fix_draft(

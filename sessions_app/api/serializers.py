@@ -7,8 +7,9 @@ from typing import Any
 from rest_framework import serializers
 
 from sessions_app.models import AISession, AISessionStep, Fact, TaskItem
-from sessions_app.services.chat import MESSAGE_LIMIT, TurnResult
+from sessions_app.services.chat import TurnResult
 from sessions_app.services.facts import FACT_LIMIT
+from sessions_app.services.steps import MESSAGE_LIMIT
 
 
 class SessionSerializer(serializers.ModelSerializer[AISession]):

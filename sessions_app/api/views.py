@@ -30,7 +30,7 @@ from sessions_app.api.serializers import (
     TaskItemSerializer,
     turn_body,
 )
-from sessions_app.models import AISession, AISessionStep, Fact, TaskItem
+from sessions_app.models import AISession
 from sessions_app.services import chat, facts, lane, sessions
 
 READ_OR_WRITE = [IsAuthenticated, IsEngineerOrAdminForWrites]
@@ -42,50 +42,15 @@ def _user(request: Request) -> User:
     return cast(User, request.user)
 
 
-def _lane_items(session: AISession) -> list[TaskItem]:
-    return list(
-        TaskItem.objects.filter(session=session, removed_at__isnull=True).order_by("position", "id")
-    )
-
-
-def _facts(session: AISession, lane: list[TaskItem] | None = None) -> list[Fact]:
-    """
-    Live facts with their lane item (the serializer shows its uid). Items already in ``lane``
-    are attached from it; only the others are read, so the usual case costs one plain query.
-    """
-    if lane is None:
-        return list(
-            Fact.objects.filter(session=session, deleted_at__isnull=True)
-            .select_related("task_item")
-            .order_by("created_at", "id")
-        )
-    rows = list(
-        Fact.objects.filter(session=session, deleted_at__isnull=True).order_by("created_at", "id")
-    )
-    items = {item.pk: item for item in lane}
-    missing = {fact.task_item_id for fact in rows if fact.task_item_id} - items.keys()
-    if missing:
-        items.update(TaskItem.objects.filter(session=session).in_bulk(missing))
-    for fact in rows:
-        if fact.task_item_id in items:
-            fact.task_item = items[fact.task_item_id]
-    return rows
-
-
 def _detail(session: AISession) -> dict[str, Any]:
-    steps = list(
-        AISessionStep.objects.filter(session=session).order_by("-pk")[: selectors.PAGE_STEPS]
-    )
-    steps.reverse()
-    fix = selectors.active_fix(session)
-    lane_items = _lane_items(session)
+    page = selectors.session_page(session)
     return {
         **SessionSerializer(session).data,
-        "steps": StepSerializer(steps, many=True).data,
-        "lane": TaskItemSerializer(lane_items, many=True).data,
-        "facts": FactSerializer(_facts(session, lane_items), many=True).data,
-        "active_fix_id": fix.pk if fix else None,
-        "awaiting_reply": bool(steps) and steps[-1].role == "user",
+        "steps": StepSerializer(page.steps, many=True).data,
+        "lane": TaskItemSerializer(page.lane_items, many=True).data,
+        "facts": FactSerializer(page.facts, many=True).data,
+        "active_fix_id": page.fix.pk if page.fix else None,
+        "awaiting_reply": page.pending_step is not None,
     }
 
 
@@ -93,9 +58,9 @@ def _turn(session: AISession, turn: chat.TurnResult) -> dict[str, Any]:
     if turn.state_version is None:
         # An answered step returned without storing anything: read the current version.
         session.refresh_from_db(fields=["state_version", "updated_at"])
-    lane_items = _lane_items(session)
+    lane_items = selectors.lane_items(session)
     return {
-        **turn_body(turn, lane_items, _facts(session, lane_items)),
+        **turn_body(turn, lane_items, selectors.facts_with_items(session, lane_items)),
         "state_version": session.state_version,
     }
 
@@ -171,7 +136,9 @@ def retry(request: Request, session_id: int) -> Response:
 def fact_list(request: Request, session_id: int) -> Response:
     if request.method == "GET":
         session = get_session(_user(request), session_id)
-        return Response({"results": FactSerializer(_facts(session), many=True).data})
+        return Response(
+            {"results": FactSerializer(selectors.facts_with_items(session), many=True).data}
+        )
     session = get_session(_user(request), session_id, for_write=True)
     serializer = FactTextSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -186,7 +153,7 @@ def fact_list(request: Request, session_id: int) -> Response:
 @permission_classes(WRITE)
 def fact_detail(request: Request, session_id: int, fact_id: int) -> Response:
     session = get_session(_user(request), session_id, for_write=True)
-    fact = facts.get_fact(session, fact_id)
+    fact = selectors.get_fact(session, fact_id)
     if request.method == "DELETE":
         facts.delete_fact(session=session, fact=fact)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -208,7 +175,7 @@ def promote(request: Request, session_id: int) -> Response:
     serializer = PromoteSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
-    item = lane.get_item(session, str(data["task_item_id"]))
+    item = selectors.get_lane_item(session, str(data["task_item_id"]))
     if data.get("answer") is not None:
         lane.update_item(
             session=session, item=item, user=_user(request), answer=data["answer"], done=None

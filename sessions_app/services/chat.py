@@ -20,16 +20,14 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from flowpilot.errors import Conflict, DomainError, NotFound, Unprocessable, UpstreamError
+from flowpilot.errors import Conflict, DomainError, UpstreamError
 from flowpilot.llm import (
     LLMClient,
     LLMError,
@@ -40,6 +38,7 @@ from flowpilot.llm import (
     prompt_for,
 )
 from flowpilot.llm.markers import ParsedReply, Promotion, parse_markers, visible_prefix
+from sessions_app import selectors
 from sessions_app.models import (
     AISession,
     AISessionStep,
@@ -48,18 +47,14 @@ from sessions_app.models import (
     StepRole,
     SuggestedFix,
     TaskItem,
-    TaskKind,
     TaskStatus,
 )
-from sessions_app.services import assistant, fixes, sessions
+from sessions_app.services import assistant, fixes
 from sessions_app.services.lane import LaneMerge, item_key, merge_lane
+from sessions_app.services.steps import clean_message, create_user_step
 
 logger = logging.getLogger(__name__)
 
-# Documented limit of one engineer message (API field error, page form error).
-MESSAGE_LIMIT = 8000
-# Bounded context: the model sees the problem, the facts, the open lane and these last steps.
-HISTORY_STEPS = 30
 CHAT_MAX_TOKENS = 1500
 EMPTY_REPLY = "The assistant sent an empty reply. Try again, or rephrase your message."
 
@@ -99,64 +94,12 @@ class StreamEvent:
 # --- validation and steps -------------------------------------------------------------------
 
 
-def clean_message(content: str) -> str:
-    """Strip and check one message: empty or over the limit → 422 naming the field."""
-    text = (content or "").strip()
-    if not text:
-        raise Unprocessable("Type a message first.", code="message_empty")
-    if len(text) > MESSAGE_LIMIT:
-        raise Unprocessable(
-            f"Messages are limited to {MESSAGE_LIMIT:,} characters ({len(text):,} given); "
-            "paste long output in parts.",
-            code="message_too_long",
-        )
-    return text
-
-
-def create_user_step(*, session: AISession, user: User, text: str, now: datetime) -> AISessionStep:
-    """Insert an engineer's message (already cleaned) as a step of the session."""
-    return AISessionStep.objects.create(
-        account_id=session.account_id,
-        session=session,
-        author=user,
-        role=StepRole.USER,
-        content=text,
-        raw_content=text,
-        created_at=now,
-    )
-
-
 @transaction.atomic
 def add_user_step(*, session: AISession, user: User, content: str) -> AISessionStep:
     now = timezone.now()
     step = create_user_step(session=session, user=user, text=clean_message(content), now=now)
-    AISession.objects.filter(pk=session.pk).update(updated_at=now)
+    AISession.objects.touch(session, now=now)
     return step
-
-
-def get_user_step(session: AISession, step_id: int | str) -> AISessionStep:
-    try:
-        return AISessionStep.objects.get(session=session, pk=step_id, role=StepRole.USER)
-    except (AISessionStep.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such message in this session.", code="step_not_found") from exc
-
-
-def reply_to(session: AISession, user_step: AISessionStep) -> AISessionStep | None:
-    """The assistant step answering ``user_step`` (the first one after it), if any."""
-    # Usually there is none: look for its id first and load the row only when it exists.
-    reply_id = (
-        AISessionStep.objects.filter(session=session, role=StepRole.ASSISTANT, pk__gt=user_step.pk)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return None if reply_id is None else AISessionStep.objects.filter(pk=reply_id).first()
-
-
-def pending_user_step(session: AISession) -> AISessionStep | None:
-    """The newest step when it is the engineer's: its reply failed or is still streaming."""
-    last = AISessionStep.objects.filter(session=session).order_by("-pk").first()
-    return last if last is not None and last.role == StepRole.USER else None
 
 
 # --- the request ----------------------------------------------------------------------------
@@ -164,14 +107,8 @@ def pending_user_step(session: AISession) -> AISessionStep | None:
 
 def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMRequest:
     """The prompt for answering ``user_step``: problem, facts, open lane, fix and recent steps."""
-    recent = list(
-        AISessionStep.objects.filter(session=session, pk__lte=user_step.pk)
-        .order_by("-pk")
-        .values_list("role", "content")[:HISTORY_STEPS]
-    )
-    recent.reverse()
     messages: list[Message] = []
-    for role, content in recent:
+    for role, content in selectors.prompt_history(session, user_step):
         if not messages and role != StepRole.USER:
             continue  # the conversation a model sees starts with the engineer
         if messages and messages[-1].role == role:
@@ -181,52 +118,13 @@ def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMReque
             messages.append(
                 Message(role="user" if role == StepRole.USER else "assistant", content=content)
             )
-    facts = list(Fact.objects.live_in(session).values_list("text", flat=True))
-    # Open items and answered ones from one read of the lane (a plain filter compiles faster
-    # than the OR of both conditions; the few other rows are skipped here).
-    lane_rows = list(
-        TaskItem.objects.filter(session=session)
-        .order_by("position", "id")
-        .values_list("kind", "text", "status", "answer", "removed_at")
-    )
-    open_items = [
-        (kind, text)
-        for kind, text, status, _, removed_at in lane_rows
-        if status == TaskStatus.OPEN and removed_at is None
-    ]
-    answered = [
-        {"text": text, "answer": answer}
-        for _, text, status, answer, _ in lane_rows
-        if status == TaskStatus.DONE and answer
-    ][:20]
-    # The three fields the prompt shows, not the whole row (script, parameters, JSON).
-    fix = (
-        SuggestedFix.objects.filter(session=session, superseded_at__isnull=True)
-        .values_list("title", "status", "applied_at")
-        .first()
-    )
-    active_fix: dict[str, Any] | None = None
-    if fix is not None:
-        title, status, applied_at = fix
-        active_fix = {"title": title, "status": status}
-        if applied_at:
-            active_fix["applied_at"] = applied_at.isoformat()
-    context: dict[str, Any] = {
-        "problem": session.problem_summary,
-        "ticket": session.psa_ticket_id or None,
-        "facts": facts,
-        "open_questions": [text for kind, text in open_items if kind == TaskKind.QUESTION],
-        "open_checks": [text for kind, text in open_items if kind == TaskKind.CHECK],
-        "answered_items": answered,
-        "active_fix": active_fix,
-    }
     return LLMRequest(
         purpose="chat",
         tier="heavy",
         system=prompt_for("chat"),
         messages=messages,
         max_tokens=CHAT_MAX_TOKENS,
-        context=context,
+        context=selectors.prompt_context(session),
     )
 
 
@@ -241,8 +139,8 @@ def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMRes
     the loser gets the winner's step. ``session`` leaves with the stored ``state_version``.
     """
     now = timezone.now()
-    sessions.touch_session(session=session, now=now)
-    existing = reply_to(session, user_step)
+    AISession.objects.touch(session, now=now)
+    existing = selectors.reply_to(session, user_step)
     if existing is not None:
         return TurnResult(
             user_step=user_step,
@@ -273,9 +171,10 @@ def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMRes
         promotions=parsed.promotions,
         items=turn.lane.items if turn.lane is not None else None,
     )
-    if turn.facts:
+    if turn.facts and AISession.objects.filter(pk=session.pk).bump_state_version(
+        updated_at=session.updated_at
+    ):
         # The row is locked by this transaction: the increment needs no read-back.
-        AISession.objects.filter(pk=session.pk).update(state_version=F("state_version") + 1)
         session.state_version += 1
     _apply_fix_markers(session=session, step=step, parsed=parsed, turn=turn)
     turn.state_version = session.state_version
@@ -407,7 +306,7 @@ def run_reply(
     model call). ``fresh`` skips that look-up for a step saved just now; ``record_reply``
     still settles races under the session lock.
     """
-    existing = None if fresh else reply_to(session, user_step)
+    existing = None if fresh else selectors.reply_to(session, user_step)
     if existing is not None:
         return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
     request = build_chat_request(session, user_step)
@@ -427,7 +326,7 @@ def send_message(
 
 
 def retry_reply(*, session: AISession, client: LLMClient | None = None) -> TurnResult:
-    step = pending_user_step(session)
+    step = selectors.pending_user_step(session)
     if step is None:
         raise Conflict(
             "Nothing to retry: the last message already has its reply.", code="nothing_to_retry"
@@ -446,7 +345,7 @@ async def stream_reply(
     never shown while streaming), then one ``done`` with the stored turn or one ``error``.
     The provider runs in its own thread; database work runs through ``sync_to_async``.
     """
-    existing = await sync_to_async(reply_to)(session, user_step)
+    existing = await sync_to_async(selectors.reply_to)(session, user_step)
     if existing is not None:
         yield StreamEvent("done", turn=TurnResult(user_step, existing, duplicate=True))
         return

@@ -13,7 +13,6 @@ import logging
 import re
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -31,18 +30,6 @@ EDIT_THE_SOURCE = (
     "again, or delete the fact."
 )
 _NONE_RE = re.compile(r"^\W*none\W*$", re.IGNORECASE)
-
-
-def live_facts(session: AISession) -> QuerySet[Fact]:
-    return Fact.objects.live_in(session)
-
-
-def get_fact(session: AISession, fact_id: int | str) -> Fact:
-    """A live fact of this session, or 404 (another session's or account's fact is not found)."""
-    try:
-        return live_facts(session).get(pk=fact_id)
-    except (Fact.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such fact in this session.", code="fact_not_found") from exc
 
 
 def clean_fact_text(text: str) -> str:
@@ -162,7 +149,7 @@ def promote_item(
 @transaction.atomic
 def _store_promotion(*, session: AISession, user: User, item: TaskItem, text: str) -> Fact:
     now = timezone.now()
-    existing = live_facts(session).filter(task_item=item).first()
+    existing = Fact.objects.live_in(session).filter(task_item=item).first()
     if existing is not None:
         Fact.objects.filter(pk=existing.pk).update(text=text, updated_at=now)
         existing.text, existing.updated_at = text, now

@@ -37,7 +37,6 @@ from sessions_app.models import (
     SessionStatus,
     SuggestedFix,
 )
-from sessions_app.services.sessions import bump_state_version
 
 # An outcome may be recorded from these statuses; the others are terminal.
 OUTCOME_ALLOWED_FROM = (FixStatus.PROPOSED, FixStatus.APPLIED_PARTIAL, FixStatus.APPLIED_PENDING)
@@ -54,37 +53,12 @@ _PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def active_fix(session: AISession) -> SuggestedFix | None:
-    return SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).first()
-
-
-def latest_fix(session: AISession) -> SuggestedFix | None:
-    """
-    The fix previews describe: the active one, or else the newest one (a dismissed fix is
-    superseded without a successor and still says what was suggested).
-    """
-    return SuggestedFix.objects.filter(session=session).order_by("-created_at", "-id").first()
-
-
-def get_fix(session: AISession, fix_id: int | str) -> SuggestedFix:
-    """A fix of this session, or 404 (a fix of another session or account is not found)."""
-    try:
-        return SuggestedFix.objects.get(session=session, pk=fix_id)
-    except (SuggestedFix.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such suggested fix in this session.") from exc
-
-
 def _lock_session(session: AISession, *, open_only: bool = True) -> None:
     """
     Lock the session row (the first statement of every fix service: see the module's lock
     order). ``open_only`` refuses a resolved session with 409 ``session_closed``.
     """
-    status = (
-        AISession.objects.select_for_update()
-        .filter(pk=session.pk)
-        .values_list("status", flat=True)
-        .first()
-    )
+    status = AISession.objects.lock(session)
     if status is None:
         raise NotFound("No such session.")
     if open_only and status == SessionStatus.RESOLVED:
@@ -108,7 +82,7 @@ def propose_fix(
     """Store a new suggested fix, superseding the active one. Bumps the session's state_version."""
     # The bump comes first: its UPDATE locks the session row before any fix row (the lock
     # order), without a query of its own on the chat turn's path.
-    bump_state_version(session=session)
+    session.bump_state_version()
     now = timezone.now()
     SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).update(
         superseded_at=now, updated_at=now

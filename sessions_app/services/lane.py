@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from flowpilot.errors import NotFound, Unprocessable
+from flowpilot.errors import Unprocessable
 from flowpilot.llm.markers import TaskLane
 from sessions_app.models import AISession, AISessionStep, TaskItem, TaskKind, TaskStatus
 
@@ -114,16 +113,6 @@ def merge_lane(*, session: AISession, step: AISessionStep | None, lane: TaskLane
     return LaneMerge(
         kept=revived_count, added=len(to_create), removed=removed, items=[*rows, *to_create]
     )
-
-
-def get_item(session: AISession, uid: str) -> TaskItem:
-    """A live lane item of this session by uid, or 404."""
-    try:
-        return TaskItem.objects.get(session=session, uid=uid, removed_at__isnull=True)
-    except (TaskItem.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise NotFound(
-            "No such task-lane item in this session.", code="task_item_not_found"
-        ) from exc
 
 
 @transaction.atomic

@@ -1,9 +1,13 @@
 """
 Closing a session: post the resolution note (resolve) or the escalation package (escalate).
 
-Both work locally for now: the text is stored and the status flips in one conditional UPDATE,
-so a double submit or two engineers posting at once resolve the session exactly once. The PSA
-write-back and the hand-off service take over through these same functions.
+The text is stored and the status flips in one conditional UPDATE, so a double submit or two
+engineers posting at once resolve the session exactly once. A session linked to a ticket first
+writes the note to the PSA through the ``sessions_app.ports`` write-back, outside any
+transaction: when the PSA refuses, the session is left unresolved with the typed note kept as
+its draft, and posting again is safe (the write-back does not post a note the ticket has).
+Escalating goes through the escalation port below (the hand-offs app implements it, with the
+same write-back).
 
 When nothing was edited the text is the preview, which may call the model: that happens before
 the transaction opens, so no database transaction waits on a model call.
@@ -11,17 +15,18 @@ the transaction opens, so no database transaction waits on a model call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, Unprocessable
 from sessions_app.models import AISession, SessionStatus
+from sessions_app.ports import ticket_writeback
 from sessions_app.services.previews import get_preview
 
 MARKDOWN_LIMIT = 50_000
@@ -33,6 +38,8 @@ class PostResult:
     outcome: str
     session: AISession
     markdown: str
+    psa: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         session = self.session
@@ -43,15 +50,18 @@ class PostResult:
             "markdown": self.markdown,
             "state_version": session.state_version,
         }
+        if self.psa is not None:
+            body["psa"] = self.psa
         if session.resolved_at:
             body["resolved_at"] = session.resolved_at.isoformat()
         if session.escalated_at:
             body["escalated_at"] = session.escalated_at.isoformat()
             body["escalation_reason"] = session.escalation_reason
+        body.update(self.extra)
         return body
 
 
-def _markdown_or_preview(session: AISession, markdown: str | None, kind: Any) -> str:
+def markdown_or_preview(session: AISession, markdown: str | None, kind: Any) -> str:
     text = (markdown or "").strip()
     if not text:
         # Nothing edited: post what the preview says for the current state.
@@ -61,7 +71,7 @@ def _markdown_or_preview(session: AISession, markdown: str | None, kind: Any) ->
     return text
 
 
-def _already_closed(session: AISession, *, refresh: bool = True) -> Conflict:
+def already_closed(session: AISession, *, refresh: bool = True) -> Conflict:
     if refresh:
         session.refresh_from_db(fields=["status"])
     if session.status == SessionStatus.RESOLVED:
@@ -78,84 +88,74 @@ def post_resolution_note(
     """
     if session.status == SessionStatus.RESOLVED:
         # Known closed already: no preview, no model call.
-        raise _already_closed(session, refresh=False)
-    text = _markdown_or_preview(session, markdown, "resolution_note")
-    return _resolve(session=session, actor=actor, text=text)
+        raise already_closed(session, refresh=False)
+    text = markdown_or_preview(session, markdown, "resolution_note")
+    receipt = None
+    writeback = ticket_writeback()
+    if session.psa_ticket_id and writeback is not None:
+        # Keep what was typed whatever the PSA answers; the draft never changes the status.
+        AISession.objects.filter(pk=session.pk).exclude(status=SessionStatus.RESOLVED).update(
+            resolution_note=text
+        )
+        receipt = writeback.post_resolution(
+            account=session.account, actor=actor, ticket_id=session.psa_ticket_id, text=text
+        )
+    return _resolve(session=session, actor=actor, text=text, receipt=receipt)
 
 
 @transaction.atomic
-def _resolve(*, session: AISession, actor: User, text: str) -> PostResult:
+def _resolve(
+    *, session: AISession, actor: User, text: str, receipt: dict[str, Any] | None = None
+) -> PostResult:
     now = timezone.now()
     updated = (
         AISession.objects.filter(pk=session.pk)
         .exclude(status=SessionStatus.RESOLVED)
-        .update(
-            status=SessionStatus.RESOLVED,
-            resolution_note=text,
-            resolved_at=now,
-            updated_at=now,
-            state_version=F("state_version") + 1,
+        .bump_state_version(
+            status=SessionStatus.RESOLVED, resolution_note=text, resolved_at=now, updated_at=now
         )
     )
     if not updated:
-        raise _already_closed(session)
+        raise already_closed(session)
     session.refresh_from_db()
     record_event(
         account=session.account,
         actor=actor,
         type="session.resolved",
-        payload={"session_id": session.pk, "via": "local"},
+        payload={"session_id": session.pk, "via": "psa" if receipt else "local"},
     )
-    return PostResult(outcome="resolved_local", session=session, markdown=text)
+    outcome = "resolved" if receipt else "resolved_local"
+    return PostResult(outcome=outcome, session=session, markdown=text, psa=receipt)
+
+
+# --- Escalation port ------------------------------------------------------------------------
+# The escalation flow (hand-off row, notifications, live events, assessment) belongs to the
+# hand-offs app, which depends on this one: it registers the function that performs the
+# escalation in its AppConfig.ready(), and every escalate path here calls it.
+
+
+class EscalationWriter(Protocol):
+    def __call__(
+        self, *, session: AISession, actor: User, markdown: str | None, reason: str
+    ) -> PostResult: ...
+
+
+_escalation_writer: EscalationWriter | None = None
+
+
+def register_escalation_writer(writer: EscalationWriter) -> None:
+    global _escalation_writer
+    _escalation_writer = writer
 
 
 def escalate_session(
     *, session: AISession, actor: User, markdown: str | None = None, reason: str = ""
 ) -> PostResult:
     """
-    Escalate with the (possibly edited) package: status ``escalated``, the package stored as
-    JSON with its reason and time. Resolved or already escalated sessions answer 409. The
-    package is written first (a model call when nothing was edited), outside any transaction.
-    The hand-off service replaces ``_escalate``; callers keep calling this function.
+    Escalate with the (possibly edited) package through the registered escalation writer (the
+    one canonical path: the PSA write-back, status ``escalated``, the package, the hand-off and
+    its fan-out).
     """
-    reason = (reason or "").strip()
-    if len(reason) > REASON_LIMIT:
-        raise Unprocessable("Keep the reason under 2000 characters.", code="reason_invalid")
-    if session.status in (SessionStatus.RESOLVED, SessionStatus.ESCALATED):
-        raise _already_closed(session, refresh=False)
-    text = _markdown_or_preview(session, markdown, "escalation_package")
-    return _escalate(session=session, actor=actor, text=text, reason=reason)
-
-
-@transaction.atomic
-def _escalate(*, session: AISession, actor: User, text: str, reason: str) -> PostResult:
-    now = timezone.now()
-    package = {
-        "markdown": text,
-        "reason": reason,
-        "state_version": session.state_version,
-        "created_at": now.isoformat(),
-        "created_by": actor.pk,
-    }
-    updated = (
-        AISession.objects.filter(pk=session.pk)
-        .exclude(status__in=[SessionStatus.RESOLVED, SessionStatus.ESCALATED])
-        .update(
-            status=SessionStatus.ESCALATED,
-            escalation_package=package,
-            escalation_reason=reason,
-            escalated_at=now,
-            updated_at=now,
-            state_version=F("state_version") + 1,
-        )
-    )
-    if not updated:
-        raise _already_closed(session)
-    session.refresh_from_db()
-    record_event(
-        account=session.account,
-        actor=actor,
-        type="session.escalated",
-        payload={"session_id": session.pk, "via": "local", "reason": reason[:200]},
-    )
-    return PostResult(outcome="escalated_local", session=session, markdown=text)
+    if _escalation_writer is None:
+        raise ImproperlyConfigured("No escalation writer is registered.")
+    return _escalation_writer(session=session, actor=actor, markdown=markdown, reason=reason)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from flowpilot.errors import Unprocessable
 from sessions_app.models import AISession, AISessionStep
+from sessions_app.services.steps import clean_message, create_user_step
 
 SUMMARY_LIMIT = 120
 TICKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
@@ -46,8 +44,6 @@ def create_session(
     A new session whose first engineer message is the problem statement; the assistant's reply
     to it is produced by the chat service (streamed on pages, inline in the API).
     """
-    from sessions_app.services.chat import clean_message, create_user_step
-
     content = clean_message(problem)
     now = timezone.now()
     session = AISession.objects.create(
@@ -72,51 +68,3 @@ def link_ticket(*, session: AISession, psa_ticket_id: str) -> AISession:
     session.psa_ticket_id = ticket
     session.bump_state_version()
     return session
-
-
-# --- one round trip for the session row ---------------------------------------------------------
-# Django's UPDATE answers a row count only; these use UPDATE ... RETURNING (PostgreSQL, and SQLite
-# 3.35+) so the instance learns the stored values without a second query.
-
-
-def _returning_update(session: AISession, assignments: str, params: list[Any]) -> None:
-    table = connection.ops.quote_name(AISession._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {assignments} WHERE id = %s "  # noqa: S608 - fixed SQL, bound values
-            "RETURNING state_version, updated_at",
-            [*params, session.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise AISession.DoesNotExist("The session was deleted meanwhile.")
-    session.state_version = row[0]
-    session.updated_at = _aware(row[1])
-
-
-def _aware(value: Any) -> datetime:
-    # PostgreSQL answers an aware datetime; SQLite the stored text (naive UTC).
-    parsed = parse_datetime(value) if isinstance(value, str) else value
-    if not isinstance(parsed, datetime):
-        raise TypeError(f"Unexpected updated_at value from the database: {value!r}")
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
-
-
-def touch_session(*, session: AISession, now: datetime) -> None:
-    """
-    Move the session's ``updated_at`` to ``now`` (never backwards). The updated row stays locked
-    until the transaction ends, so this doubles as the row lock of a chat turn; the instance gets
-    the stored ``state_version`` and ``updated_at``.
-    """
-    value = connection.ops.adapt_datetimefield_value(now)
-    _returning_update(
-        session,
-        "updated_at = CASE WHEN updated_at < %s THEN %s ELSE updated_at END",
-        [value, value],
-    )
-
-
-def bump_state_version(*, session: AISession) -> None:
-    """``AISession.bump_state_version`` in one round trip: increment in SQL, read it back."""
-    value = connection.ops.adapt_datetimefield_value(timezone.now())
-    _returning_update(session, "state_version = state_version + 1, updated_at = %s", [value])

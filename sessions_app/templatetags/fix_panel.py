@@ -8,7 +8,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from sessions_app.fix_context import render_fix_panel
-from sessions_app.services.fixes import active_fix
+from sessions_app.selectors import active_fix
 
 register = template.Library()
 _MISSING = object()

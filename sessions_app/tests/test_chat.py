@@ -9,6 +9,7 @@ from flowpilot.errors import Conflict, Unprocessable
 from flowpilot.llm import LLMError, LLMTimeout, get_llm_client
 from flowpilot.llm.markers import format_marker
 from flowpilot.llm.testing import ScriptedClient
+from sessions_app import selectors
 from sessions_app.models import (
     AISession,
     AISessionStep,
@@ -19,7 +20,7 @@ from sessions_app.models import (
     TaskItem,
     TaskStatus,
 )
-from sessions_app.services import chat, sessions
+from sessions_app.services import chat, sessions, steps
 from sessions_app.tests.chat_support import OUTLOOK, scripted, start, tasks, version
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ FIX = format_marker(
 
 
 def first_reply(session: AISession, client: ScriptedClient) -> chat.TurnResult:
-    step = chat.pending_user_step(session)
+    step = selectors.pending_user_step(session)
     assert step is not None
     return chat.run_reply(session=session, user_step=step, client=client)
 
@@ -104,7 +105,7 @@ class TestOneTurn:
         for index in range(25):
             chat.send_message(session=session, user=engineer, content=f"m{index}", client=client)
         messages = client.requests[-1].messages
-        assert len(messages) <= chat.HISTORY_STEPS
+        assert len(messages) <= selectors.HISTORY_STEPS
         assert messages[-1].content == "m24" and messages[0].role == "user"
 
 
@@ -286,7 +287,7 @@ class TestValidation:
         session = start(engineer)
         with pytest.raises(Unprocessable) as info:
             chat.add_user_step(
-                session=session, user=engineer, content="x" * (chat.MESSAGE_LIMIT + 1)
+                session=session, user=engineer, content="x" * (steps.MESSAGE_LIMIT + 1)
             )
         assert "8,000" in info.value.detail
         assert session.steps.count() == 1
@@ -303,7 +304,7 @@ class TestFailures:
         with pytest.raises(chat.ChatFailed) as info:
             chat.send_message(session=session, user=engineer, content="Still broken", client=client)
         assert info.value.code == "llm_timeout" and info.value.status == 502
-        pending = chat.pending_user_step(session)
+        pending = selectors.pending_user_step(session)
         assert pending is not None and pending.content == "Still broken"
         turn = chat.retry_reply(session=session, client=client)
         assert turn.user_step.pk == pending.pk

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import AuditEvent, User
 from flowpilot.errors import Conflict, DomainError, NotFound, Unprocessable
 from flowpilot.llm.markers import parse_markers
+from sessions_app import selectors
 from sessions_app.models import AISession, FixStatus, SuggestedFix
 from sessions_app.services import fixes
 
@@ -55,7 +56,7 @@ class TestSupersession:
         second = make_fix(session, title="Clear the spool folder")
         first.refresh_from_db()
         assert first.superseded_at is not None
-        assert fixes.active_fix(session) == second
+        assert selectors.active_fix(session) == second
         assert SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).count() == 1
 
     def test_database_refuses_two_active_fixes(self, engineer: User) -> None:
@@ -81,9 +82,9 @@ class TestSupersession:
         other = make_session(engineer, "Other")
         fix = make_fix(other)
         with pytest.raises(NotFound):
-            fixes.get_fix(mine, fix.pk)
+            selectors.get_fix(mine, fix.pk)
         with pytest.raises(NotFound):
-            fixes.get_fix(mine, "abc")
+            selectors.get_fix(mine, "abc")
 
 
 class TestDecisions:
@@ -153,8 +154,7 @@ class TestDecisions:
         fix.refresh_from_db()
         assert fix.superseded_at is not None
         assert fix.status == FixStatus.DISMISSED
-        assert fixes.active_fix(session) is None
-        assert fixes.latest_fix(session) == fix
+        assert selectors.active_fix(session) is None
 
     def test_decision_on_a_superseded_fix_conflicts(self, engineer: User) -> None:
         session = make_session(engineer)
@@ -394,7 +394,7 @@ class TestAiOutcomeProposal:
             ]
         )
         chat.send_message(session=session, user=engineer, content="Queue is stuck", client=client)
-        fix = fixes.active_fix(session)
+        fix = selectors.active_fix(session)
         assert fix is not None and fix.confidence == 100 and fix.ai_outcome_proposal is None
         chat.send_message(session=session, user=engineer, content="It prints now", client=client)
         fix.refresh_from_db()
@@ -459,7 +459,7 @@ class TestAiOutcomeProposalRace:
         fix = make_fix(session)
         stale = SuggestedFix.objects.get(pk=fix.pk)  # read while still proposed
         fixes.record_outcome(session=session, fix=fix, outcome="applied_failed", actor=engineer)
-        monkeypatch.setattr(fixes, "active_fix", lambda _session: stale)
+        monkeypatch.setattr(selectors, "active_fix", lambda _session: stale)
 
         stored = fixes.record_ai_outcome_proposal(
             session=session, outcome="applied_success", reason="Sounds fixed"

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from sessions_app import selectors
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.services import fixes
 from sessions_app.tests.test_fixes import make_fix, make_session
@@ -93,7 +94,7 @@ def test_pending_survives_reload_then_worked_then_preview_edit_and_post(
     session.refresh_from_db()
     assert session.status == SessionStatus.RESOLVED
     assert "Customer confirmed printing" in session.resolution_note
-    assert fixes.active_fix(session).status == "applied_success"  # type: ignore[union-attr]
+    assert selectors.active_fix(session).status == "applied_success"  # type: ignore[union-attr]
 
 
 def lambda_contains(fragment: str) -> Any:

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from flowpilot.llm.testing import ScriptedClient
+from sessions_app import selectors
 from sessions_app.models import AISession, FixStatus, SuggestedFix
 from sessions_app.services import chat, fixes
 from sessions_app.tests.test_fixes import make_fix, make_session
@@ -128,7 +129,7 @@ def test_an_outcome_patch_and_a_reply_with_fix_markers_both_succeed(
     assert fix.status == FixStatus.APPLIED_PENDING
     assert fix.pending_reason == "Reboot tonight"
     if service == "propose_fix":
-        active = fixes.active_fix(session)
+        active = selectors.active_fix(session)
         assert active is not None and active.title == "Clear the spool folder"
         assert fix.superseded_at is not None
         assert SuggestedFix.objects.filter(session=session).count() == 2

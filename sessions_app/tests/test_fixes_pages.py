@@ -470,15 +470,6 @@ class TestStatusPill:
 
 
 class TestStyleAndStructure:
-    def test_dashboard_panel_uses_a_class_not_an_inline_style(
-        self, engineer: User, client_for: ClientFor
-    ) -> None:
-        """The recent-sessions header link is placed by a stylesheet class."""
-        html = client_for(engineer).get("/").content.decode()
-        assert 'data-testid="recent-sessions"' in html
-        assert 'style="margin-left:auto"' not in html
-        assert 'class="small card-head-link"' in html
-
     def test_the_panel_tag_does_not_import_a_views_module(self) -> None:
         """The template tag and the views share a plain context module."""
         import inspect

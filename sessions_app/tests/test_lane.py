@@ -7,6 +7,7 @@ import pytest
 from accounts.models import User
 from flowpilot.errors import NotFound, Unprocessable
 from flowpilot.llm.markers import TaskAction, TaskCheck, TaskLane, TaskQuestion
+from sessions_app import selectors
 from sessions_app.models import TaskItem, TaskStatus
 from sessions_app.services import lane
 from sessions_app.tests.chat_support import start, version
@@ -114,8 +115,8 @@ def test_get_item_is_scoped_and_ignores_removed(engineer: User) -> None:
     foreign = TaskItem.objects.get(session=other)
     for uid in (str(foreign.uid), "not-a-uuid"):
         with pytest.raises(NotFound):
-            lane.get_item(session, uid)
+            selectors.get_lane_item(session, uid)
     lane.merge_lane(session=session, step=None, lane=lane_of(["C?"]))
     removed = TaskItem.objects.get(session=session, text="A?")
     with pytest.raises(NotFound):
-        lane.get_item(session, str(removed.uid))
+        selectors.get_lane_item(session, str(removed.uid))

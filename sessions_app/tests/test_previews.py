@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from flowpilot.llm import LLMTimeout, get_llm_client
 from flowpilot.llm.testing import ScriptedClient
+from sessions_app import selectors
 from sessions_app.models import AISession, Fact, FactSource
 from sessions_app.services import fixes, previews
 from sessions_app.tests.test_fixes import make_fix, make_session
@@ -242,7 +243,7 @@ class TestWhatWeTried:
             ]
         )
         chat.send_message(session=session, user=engineer, content="Queue stuck", client=client)
-        fix_a = fixes.active_fix(session)
+        fix_a = selectors.active_fix(session)
         assert fix_a is not None
         api = api_client_for(engineer)
         response = api.patch(
@@ -252,7 +253,7 @@ class TestWhatWeTried:
         )
         assert response.status_code == 200
         chat.send_message(session=session, user=engineer, content="Still stuck", client=client)
-        fix_b = fixes.active_fix(session)
+        fix_b = selectors.active_fix(session)
         assert fix_b is not None and fix_b.title == "Clear the spool folder"
 
         response = api.post(

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from flowpilot.llm import LLMTimeout
 from sessions_app.models import AISession
-from sessions_app.services import chat
+from sessions_app.services import chat, steps
 from sessions_app.tests.chat_support import OUTLOOK, scripted, start, tasks, version
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_messages_turn_and_field_errors(
     assert body["assistant_step"]["content"] == "Noted."
     assert [fact["text"] for fact in body["facts"]] == ["Webmail works."]
     assert body["state_version"] == version(session)
-    for content in ("", "x" * (chat.MESSAGE_LIMIT + 1)):
+    for content in ("", "x" * (steps.MESSAGE_LIMIT + 1)):
         bad = client.post(url, {"content": content}, format="json")
         assert bad.status_code == 400 and "content" in bad.json()
     assert session.steps.count() == 4

@@ -75,7 +75,7 @@ def test_session_flow_stream_tick_promote_and_edit_note(
     composer.press("Enter")
     expect(page.locator(".step-user").last).to_contain_text("Webmail works fine")
     expect(page.get_by_test_id("streaming-reply")).to_have_count(0, timeout=15_000)
-    expect(page.locator(".step-assistant").last).to_contain_text("confirms")
+    expect(page.locator(".step-assistant").last).to_contain_text("Outlook on the web works")
     expect(facts.get_by_test_id("fact")).to_have_count(4)
 
     # Ctrl+K opens the palette with the session commands.

@@ -50,12 +50,15 @@ def synthesise_fact(context: Mapping[str, Any]) -> str:
         normalized = normalize(answer)
         for confirmation in confirmations:
             if any(phrase_found(normalized, phrase) for phrase in confirmation.phrases):
+                if confirmation.echoes_words:
+                    return _sentence(confirmation.fact.replace("{said}", _clip(answer, 240)))
                 return confirmation.fact
         subject = item.rstrip("?").rstrip(".")
         return f"{subject}: {_sentence(_clip(answer, 240))}"
-    if kind == "check" and confirmations:
+    plain = [confirmation for confirmation in confirmations if not confirmation.echoes_words]
+    if kind == "check" and plain:
         # A check promoted without output means it showed what it looks for.
-        return confirmations[0].fact
+        return plain[0].fact
     return ""
 
 

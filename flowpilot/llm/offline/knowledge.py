@@ -1,11 +1,23 @@
 """The runbook knowledge base: typed runbooks loaded from ``runbooks/*.yaml`` and a TF-IDF-like
 matcher that picks the runbook a problem description is about.
 
-A runbook file holds ``id``, ``title``, ``keywords``, ``summary``, ``plan`` (steps), ``questions``
-(``text`` + ``confirms``), ``checks`` (``label``, ``command`` + ``confirms``), ``root_cause``,
-``next_steps`` and ``fix`` (``title``, ``description``, ``confidence``, ``script`` with
-``{{param}}`` placeholders, ``parameters``). Each ``confirms`` entry is a ``fact`` plus the
-``when`` phrases that, found in an engineer's answer, establish it.
+A runbook file holds ``id``, ``title``, ``topic`` (how a reply names the problem: "the VPN
+connection"), ``family``, ``keywords``, optional ``vocabulary`` (synonyms folded before
+matching: ``owa: outlook web``), ``summary``, ``plan`` (steps), ``questions`` (``text`` +
+``confirms``), ``checks`` (``label``, ``command`` + ``confirms``), ``root_cause``,
+``next_steps``, ``fix`` (``title``, ``description``, ``confidence``, ``script`` with
+``{{param}}`` placeholders, ``parameters``) and ``causes``.
+
+Each ``confirms`` entry is a ``fact`` plus what establishes it: ``when`` phrases found in an
+answer, ``when_not`` phrases found negated ("not on the hotspot either"), and ``signals``
+(shared evidence such as ``scope:everyone``, see ``language.SIGNALS``). An optional ``id``
+lets causes cite it, ``switch`` names the runbook the finding points to, and a fact
+containing ``{said}`` is filled with the engineer's own words.
+
+Each cause has an ``id``, a ``summary`` (prose: "the VPN gateway rejects or drops the
+tunnel"), a ``prior``, the evidence ``for`` and ``against`` it (signal names or confirmation
+ids), and either ``fix: main`` (the runbook's fix), its own ``fix`` block, or no fix (then its
+``steps`` are the remedy). ``checks`` lists the check labels that test it.
 """
 
 from __future__ import annotations
@@ -22,6 +34,9 @@ from typing import Any, cast
 import yaml
 
 from flowpilot.llm.markers import FixParameter
+from flowpilot.llm.offline.language import GLOBAL_VOCABULARY, SIGNAL_NAMES, Vocabulary
+from flowpilot.llm.offline.language import normalize as normalize
+from flowpilot.llm.offline.language import stem as stem
 
 RUNBOOKS_DIR = Path(__file__).resolve().parent / "runbooks"
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -58,6 +73,17 @@ class RunbookError(ValueError):
 class Confirmation:
     fact: str
     phrases: tuple[str, ...]
+    id: str = ""
+    negated: tuple[str, ...] = ()
+    signals: tuple[str, ...] = ()
+    switch: str = ""
+    # Canonical token forms of ``phrases`` and ``negated`` (the runbook's vocabulary applied).
+    patterns: tuple[tuple[str, ...], ...] = ()
+    negated_patterns: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def echoes_words(self) -> bool:
+        return "{said}" in self.fact
 
 
 @dataclass(frozen=True)
@@ -92,6 +118,18 @@ class RunbookFix:
 
 
 @dataclass(frozen=True)
+class Cause:
+    id: str
+    summary: str
+    prior: float
+    supports: tuple[str, ...]
+    against: tuple[str, ...]
+    fix: RunbookFix | None
+    checks: tuple[str, ...]
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Runbook:
     id: str
     title: str
@@ -103,35 +141,34 @@ class Runbook:
     root_cause: str
     next_steps: tuple[str, ...]
     fix: RunbookFix
+    topic: str = ""
+    family: str = ""
+    causes: tuple[Cause, ...] = ()
+    vocabulary: Vocabulary = GLOBAL_VOCABULARY
+
+    @property
+    def items(self) -> tuple[Question | Check, ...]:
+        return (*self.questions, *self.checks)
+
+    def cause(self, cause_id: str) -> Cause | None:
+        return next((cause for cause in self.causes if cause.id == cause_id), None)
+
+    def cause_for_fix_title(self, title: str) -> Cause | None:
+        wanted = title.strip().lower()
+        return next(
+            (
+                cause
+                for cause in self.causes
+                if cause.fix is not None and cause.fix.title.strip().lower() == wanted
+            ),
+            None,
+        )
 
 
 @dataclass(frozen=True)
 class RunbookMatch:
     runbook: Runbook
     score: float
-
-
-def normalize(text: str) -> str:
-    """Lower-case text with straight apostrophes, single spaces and ``Key : value`` folded to
-    ``key value`` so pasted PowerShell output matches the runbook phrases."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    text = re.sub(r"\s*:\s+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def stem(token: str) -> str:
-    """A deliberately small suffix stripper: enough to fold plurals and -ing/-ed forms."""
-    if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 4 and token.endswith("sses"):
-        return token[:-2]
-    if len(token) > 5 and token.endswith("ing"):
-        return token[:-3]
-    if len(token) > 4 and token.endswith("ed"):
-        return token[:-2]
-    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
-        return token[:-1]
-    return token
 
 
 def tokens(text: str) -> list[str]:
@@ -159,6 +196,13 @@ def load_runbooks(directory: Path = RUNBOOKS_DIR) -> tuple[Runbook, ...]:
     ids = [runbook.id for runbook in runbooks]
     if len(set(ids)) != len(ids):
         raise RunbookError("Duplicate runbook ids.")
+    for runbook in runbooks:
+        for item in runbook.items:
+            for confirmation in item.confirms:
+                if confirmation.switch and confirmation.switch not in ids:
+                    raise RunbookError(
+                        f"{runbook.id}.yaml: switch target {confirmation.switch!r} is unknown."
+                    )
     return tuple(sorted(runbooks, key=lambda runbook: runbook.id))
 
 
@@ -183,6 +227,9 @@ def runbook_for_hint(hint: str | None) -> Runbook | None:
 def runbook_for_fix_title(title: str) -> Runbook | None:
     for runbook in load_runbooks():
         if runbook.fix.title.strip().lower() == title.strip().lower():
+            return runbook
+    for runbook in load_runbooks():
+        if runbook.cause_for_fix_title(title) is not None:
             return runbook
     return None
 
@@ -233,8 +280,12 @@ def _index() -> _Index:
             single_word = len(tokens(keyword)) == 1
             for term in terms(keyword):
                 # A single-word keyword is distinctive; a word that only appears inside a
-                # phrase ("file" in "file server") is weak on its own.
-                weight = 3.0 if " " in term or single_word else 1.0
+                # phrase ("file" in "file server") is weak on its own, and a bigram with a
+                # stopword ("the office") says little more than its other word.
+                if " " in term:
+                    weight = 1.0 if any(word in _STOPWORDS for word in term.split()) else 3.0
+                else:
+                    weight = 3.0 if single_word else 0.5
                 weights[term] = max(weights.get(term, 0.0), weight)
         all_weights.append(weights)
         document_frequency.update(weights.keys())
@@ -252,7 +303,56 @@ def _load_file(path: Path) -> Runbook:
         raise RunbookError(f"{path.name}: a runbook must be a mapping.")
     raw = cast(dict[str, Any], data)
     where = path.name
-    fix_data = _mapping(raw, "fix", where)
+    fix = _fix(_mapping(raw, "fix", where), where)
+    vocabulary = _vocabulary(raw.get("vocabulary"), where)
+    questions = tuple(
+        Question(text=_str(item, "text", where), confirms=_confirms(item, where, vocabulary))
+        for item in (_as_mapping(entry, where) for entry in _seq(raw, "questions", where))
+    )
+    checks = tuple(
+        Check(
+            label=_str(item, "label", where),
+            command=_str(item, "command", where).strip(),
+            confirms=_confirms(item, where, vocabulary),
+        )
+        for item in (_as_mapping(entry, where) for entry in _seq(raw, "checks", where))
+    )
+    all_items: tuple[Question | Check, ...] = (*questions, *checks)
+    confirmation_ids = [
+        confirmation.id for item in all_items for confirmation in item.confirms if confirmation.id
+    ]
+    if len(set(confirmation_ids)) != len(confirmation_ids):
+        raise RunbookError(f"{where}: confirmation ids must be unique.")
+    causes = tuple(
+        _cause(_as_mapping(entry, where), where, fix, set(confirmation_ids), checks)
+        for entry in _seq(raw, "causes", where)
+    )
+    if len({cause.id for cause in causes}) != len(causes):
+        raise RunbookError(f"{where}: cause ids must be unique.")
+    runbook = Runbook(
+        id=_str(raw, "id", where),
+        title=_str(raw, "title", where),
+        keywords=tuple(_strings(raw, "keywords", where)),
+        summary=" ".join(_str(raw, "summary", where).split()),
+        plan=tuple(" ".join(step.split()) for step in _strings(raw, "plan", where)),
+        questions=questions,
+        checks=checks,
+        root_cause=" ".join(_str(raw, "root_cause", where).split()),
+        next_steps=tuple(_strings(raw, "next_steps", where)),
+        fix=fix,
+        topic=_str(raw, "topic", where),
+        family=_str(raw, "family", where),
+        causes=causes,
+        vocabulary=vocabulary,
+    )
+    if path.stem != runbook.id:
+        raise RunbookError(f"{where}: the file name must match the id {runbook.id!r}.")
+    if not runbook.questions or not runbook.checks:
+        raise RunbookError(f"{where}: a runbook needs questions and checks.")
+    return runbook
+
+
+def _fix(fix_data: dict[str, Any], where: str) -> RunbookFix:
     parameters = tuple(
         _parameter(item, f"{where} fix") for item in _seq(fix_data, "parameters", where)
     )
@@ -270,33 +370,66 @@ def _load_file(path: Path) -> Runbook:
             f"{where}: script placeholders {sorted(used)} do not match parameters "
             f"{sorted(declared)}."
         )
-    runbook = Runbook(
-        id=_str(raw, "id", where),
-        title=_str(raw, "title", where),
-        keywords=tuple(_strings(raw, "keywords", where)),
-        summary=" ".join(_str(raw, "summary", where).split()),
-        plan=tuple(" ".join(step.split()) for step in _strings(raw, "plan", where)),
-        questions=tuple(
-            Question(text=_str(item, "text", where), confirms=_confirms(item, where))
-            for item in (_as_mapping(entry, where) for entry in _seq(raw, "questions", where))
-        ),
-        checks=tuple(
-            Check(
-                label=_str(item, "label", where),
-                command=_str(item, "command", where).strip(),
-                confirms=_confirms(item, where),
-            )
-            for item in (_as_mapping(entry, where) for entry in _seq(raw, "checks", where))
-        ),
-        root_cause=" ".join(_str(raw, "root_cause", where).split()),
-        next_steps=tuple(_strings(raw, "next_steps", where)),
+    return fix
+
+
+def _vocabulary(value: object, where: str) -> Vocabulary:
+    if value is None:
+        return GLOBAL_VOCABULARY
+    mapping = _as_mapping(value, f"{where} vocabulary")
+    if not all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in mapping.items()):
+        raise RunbookError(f"{where}: vocabulary maps words to words.")
+    return GLOBAL_VOCABULARY.extended(mapping)
+
+
+def _cause(
+    data: dict[str, Any],
+    where: str,
+    main_fix: RunbookFix,
+    confirmation_ids: set[str],
+    checks: tuple[Check, ...],
+) -> Cause:
+    cause_id = _str(data, "id", where)
+    where = f"{where} cause {cause_id!r}"
+    evidence: dict[str, tuple[str, ...]] = {}
+    for key in ("for", "against"):
+        values = data.get(key) or []
+        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            raise RunbookError(f"{where}: {key!r} must be a list of evidence names.")
+        unknown = [v for v in values if v not in SIGNAL_NAMES and v not in confirmation_ids]
+        if unknown:
+            raise RunbookError(f"{where}: unknown evidence {unknown} in {key!r}.")
+        evidence[key] = tuple(values)
+    if not evidence["for"]:
+        raise RunbookError(f"{where}: a cause needs evidence for it.")
+    raw_fix = data.get("fix")
+    fix: RunbookFix | None
+    if raw_fix == "main":
+        fix = main_fix
+    elif raw_fix is None:
+        fix = None
+    else:
+        fix = _fix(_as_mapping(raw_fix, where), where)
+    labels = {check.label for check in checks}
+    cause_checks = tuple(str(label) for label in data.get("checks") or [])
+    if not set(cause_checks) <= labels:
+        raise RunbookError(f"{where}: checks {sorted(set(cause_checks) - labels)} do not exist.")
+    steps = tuple(" ".join(str(step).split()) for step in data.get("steps") or [])
+    if fix is None and not steps:
+        raise RunbookError(f"{where}: a cause without a fix needs steps.")
+    prior = data.get("prior", 1.0)
+    if isinstance(prior, bool) or not isinstance(prior, int | float) or not 0 < prior <= 5:
+        raise RunbookError(f"{where}: prior must be a number in (0, 5].")
+    return Cause(
+        id=cause_id,
+        summary=" ".join(_str(data, "summary", where).split()),
+        prior=float(prior),
+        supports=evidence["for"],
+        against=evidence["against"],
         fix=fix,
+        checks=cause_checks,
+        steps=steps,
     )
-    if path.stem != runbook.id:
-        raise RunbookError(f"{where}: the file name must match the id {runbook.id!r}.")
-    if not runbook.questions or not runbook.checks:
-        raise RunbookError(f"{where}: a runbook needs questions and checks.")
-    return runbook
 
 
 def _as_mapping(value: object, where: str) -> dict[str, Any]:
@@ -330,12 +463,31 @@ def _strings(data: dict[str, Any], key: str, where: str) -> list[str]:
     return [str(value).strip() for value in values]
 
 
-def _confirms(item: dict[str, Any], where: str) -> tuple[Confirmation, ...]:
+def _confirms(item: dict[str, Any], where: str, vocabulary: Vocabulary) -> tuple[Confirmation, ...]:
     confirmations = []
     for entry in _seq(item, "confirms", where):
         mapping = _as_mapping(entry, where)
-        phrases = tuple(normalize(phrase) for phrase in _strings(mapping, "when", where))
-        confirmations.append(Confirmation(fact=_str(mapping, "fact", where), phrases=phrases))
+        when = [str(p) for p in mapping.get("when") or []]
+        when_not = [str(p) for p in mapping.get("when_not") or []]
+        signals = [str(s) for s in mapping.get("signals") or []]
+        if not (when or when_not or signals):
+            raise RunbookError(f"{where}: a confirmation needs 'when', 'when_not' or 'signals'.")
+        unknown = sorted(set(signals) - SIGNAL_NAMES)
+        if unknown:
+            raise RunbookError(f"{where}: unknown signals {unknown}.")
+        fact = _str(mapping, "fact", where)
+        confirmations.append(
+            Confirmation(
+                fact=fact,
+                phrases=tuple(normalize(phrase) for phrase in when),
+                id=str(mapping.get("id") or ""),
+                negated=tuple(normalize(phrase) for phrase in when_not),
+                signals=tuple(signals),
+                switch=str(mapping.get("switch") or ""),
+                patterns=tuple(vocabulary.tokens(phrase) for phrase in when),
+                negated_patterns=tuple(vocabulary.tokens(phrase) for phrase in when_not),
+            )
+        )
     return tuple(confirmations)
 
 

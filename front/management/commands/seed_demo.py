@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand
 
 from accounts import demo
 
-# Each app that has demo content exposes `seed()` in `<app>/demo.py`; they run in this order.
+# Each app that has demo content exposes `seed()` in `<app>/demo.py`; they run after the
+# accounts and users, in this order. An app without demo content yet is skipped.
 EXTRA_SEEDERS = ["sessions_app.demo", "scripts.demo", "psa.demo", "handoffs.demo"]
 
 

@@ -1,0 +1,34 @@
+from django.apps import AppConfig
+
+
+class FrontConfig(AppConfig):
+    """
+    The composition app: the pages and commands that put every app together (dashboard,
+    navigation, demo seeding). It may import any app; no app imports it.
+    """
+
+    name = "front"
+    verbose_name = "FlowPilot"
+
+    def ready(self) -> None:
+        from accounts.selectors import SettingsRow, register_settings_row
+        from front.tickets import ticket_session_actions
+        from psa.ports import register_ticket_actions
+        from psa.services.writeback import TicketWriteback
+        from sessions_app.ports import register_ticket_writeback
+
+        # Resolving or escalating a session linked to a ticket writes back to the PSA.
+        register_ticket_writeback(TicketWriteback())
+        register_ticket_actions("sessions", ticket_session_actions)
+
+        # Shown once the PSA app serves its settings page (a missing URL hides the row).
+        register_settings_row(
+            SettingsRow(
+                key="psa",
+                label="PSA integration",
+                help="ConnectWise Manage connection and write-back.",
+                url_name="psa-settings",
+                audience="owner",
+            ),
+            after="security",
+        )

@@ -1,0 +1,296 @@
+"""
+Reads of the hand-off flow: the escalation queue (one query per page, whatever the account's
+size), the hand-off screen, the bell and the escalation analytics.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import Role, User
+from flowpilot.errors import DomainError
+from handoffs.models import AppNotification, HandoffIntent, HandoffSeen, SessionHandoff
+from sessions_app.models import AISessionStep, SessionStatus
+
+QUEUE_PAGE = 25
+BELL_LIMIT = 15
+# Escalated sessions (and the legacy alias, should an old row carry it) wait in the queue.
+ESCALATED_STATUSES = (SessionStatus.ESCALATED, "requesting_escalation")
+
+
+def _waiting(user: User) -> QuerySet[SessionHandoff]:
+    return SessionHandoff.objects.filter(
+        account_id=user.account_id,
+        intent=HandoffIntent.ESCALATE,
+        claimed_by__isnull=True,
+        session__status__in=ESCALATED_STATUSES,
+    ).exclude(from_user_id=user.pk)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: Sequence[SessionHandoff]
+    next_cursor: str | None
+
+
+def encode_cursor(handoff: SessionHandoff) -> str:
+    raw = f"{handoff.created_at.isoformat()}|{handoff.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, pk = raw.split("|", 1)
+        when = parse_datetime(stamp)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        when = None
+    if when is None:
+        raise DomainError("That page link is not valid.", code="cursor_invalid")
+    return when, pk
+
+
+def escalation_queue(
+    user: User, *, cursor: str | None = None, limit: int = QUEUE_PAGE
+) -> QueuePage:
+    """Unclaimed escalations of the account except the user's own, newest first, with unread."""
+    qs = (
+        _waiting(user)
+        .select_related("session", "from_user", "target_user")
+        .annotate(
+            seen_by_me=Exists(HandoffSeen.objects.filter(handoff=OuterRef("pk"), user_id=user.pk))
+        )
+        .order_by("-created_at", "-id")
+    )
+    if cursor:
+        when, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, id__lt=pk))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    items = rows[:limit]
+    return QueuePage(items=items, next_cursor=encode_cursor(items[-1]) if more and items else None)
+
+
+def waiting_count(user: User) -> int:
+    return _waiting(user).count()
+
+
+def get_handoff(user: User, handoff_id: Any, *, session_id: int | None = None) -> SessionHandoff:
+    """One hand-off of the user's account (foreign or unknown → 404)."""
+    lookup: dict[str, Any] = {"pk": handoff_id, "account_id": user.account_id}
+    if session_id is not None:
+        lookup["session_id"] = session_id
+    handoff = (
+        SessionHandoff.objects.filter(**lookup)
+        .select_related("session", "session__user", "from_user", "target_user", "claimed_by")
+        .first()
+    )
+    if handoff is None:
+        raise Http404("Not found.")
+    return handoff
+
+
+def chips_hidden(user: User, handoff: SessionHandoff) -> bool:
+    return HandoffSeen.objects.filter(
+        handoff=handoff, user_id=user.pk, chips_hidden_at__isnull=False
+    ).exists()
+
+
+def latest_handoff(session_id: int) -> SessionHandoff | None:
+    return (
+        SessionHandoff.objects.filter(session_id=session_id, intent=HandoffIntent.ESCALATE)
+        .select_related("claimed_by")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def pickable_colleagues(user: User) -> list[User]:
+    """Colleagues an escalation may be aimed at (active engineers, admins and owners)."""
+    return list(
+        User.objects.filter(
+            account_id=user.account_id,
+            is_active=True,
+            role__in=(Role.OWNER, Role.ADMIN, Role.ENGINEER),
+        )
+        .exclude(pk=user.pk)
+        .only("id", "name", "email")
+        .order_by("name", "email")
+    )
+
+
+def my_open_escalations(user: User, *, limit: int = 5) -> list[SessionHandoff]:
+    """The dashboard's "My escalations": what the user escalated lately, claimed or not."""
+    return list(
+        SessionHandoff.objects.filter(
+            account_id=user.account_id, from_user_id=user.pk, intent=HandoffIntent.ESCALATE
+        )
+        .select_related("session", "claimed_by")
+        .order_by("-created_at")[:limit]
+    )
+
+
+# --- the bell ---------------------------------------------------------------------------------
+
+
+def unread_count(user: User) -> int:
+    return AppNotification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+
+
+def recent_notifications(user: User, *, limit: int = BELL_LIMIT) -> list[AppNotification]:
+    return list(
+        AppNotification.objects.filter(user_id=user.pk).order_by("-created_at", "-id")[:limit]
+    )
+
+
+# --- analytics --------------------------------------------------------------------------------
+
+PERIODS = {"7d": 7, "30d": 30, "90d": 90}
+METRIC_DEFINITION = (
+    "Time to first action: for each escalation picked up in the period, the seconds from the "
+    "pick-up (claimed_at) to the first session step after it. Escalations picked up without a "
+    "step since count in n_handoffs_claimed only; unclaimed escalations are not counted. This "
+    'measures how quickly a picked-up escalation gets worked on. It is not "minutes recovered" '
+    "and says nothing about time saved."
+)
+
+
+def clean_period(value: Any) -> str:
+    period = str(value or "7d")
+    if period not in PERIODS:
+        raise DomainError("period must be one of 7d, 30d or 90d.", code="period_invalid")
+    return period
+
+
+@dataclass(frozen=True)
+class EscalationMetrics:
+    period: str
+    since: datetime
+    n_handoffs_claimed: int
+    n_handoffs_with_action: int
+    avg_seconds: float | None
+    median_seconds: float | None
+    p95_seconds: float | None
+    daily: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "since": self.since.isoformat(),
+            "n_handoffs_claimed": self.n_handoffs_claimed,
+            "n_handoffs_with_action": self.n_handoffs_with_action,
+            "avg_seconds": self.avg_seconds,
+            "median_seconds": self.median_seconds,
+            "p95_seconds": self.p95_seconds,
+            "daily_median_seconds": self.daily,
+            "metric_definition": METRIC_DEFINITION,
+        }
+
+
+def _deltas_sql() -> tuple[str, str]:
+    """Per claimed hand-off of the account in the window: its first-action delay, seconds."""
+    handoffs = SessionHandoff._meta.db_table
+    steps = AISessionStep._meta.db_table
+    if connection.vendor == "postgresql":
+        delta = "GREATEST(0, EXTRACT(EPOCH FROM (f.first_at - f.claimed_at)))"
+        day = "(f.claimed_at AT TIME ZONE 'UTC')::date"
+    else:
+        delta = "MAX(0, (julianday(f.first_at) - julianday(f.claimed_at)) * 86400.0)"
+        day = "date(f.claimed_at)"
+    base = f"""
+        SELECT f.claimed_at, {day} AS day,
+               CASE WHEN f.first_at IS NULL THEN NULL ELSE {delta} END AS delta
+        FROM (
+            SELECT h.claimed_at,
+                   (SELECT MIN(s.created_at) FROM {steps} s
+                     WHERE s.session_id = h.session_id AND s.created_at >= h.claimed_at) AS first_at
+            FROM {handoffs} h
+            WHERE h.account_id = %s AND h.claimed_at IS NOT NULL AND h.claimed_at >= %s
+              AND h.intent = 'escalate'
+        ) f
+    """  # noqa: S608 - table names from the models, values bound
+    return base, day
+
+
+def escalation_metrics(user: User, *, period: str) -> EscalationMetrics:
+    """avg / median / p95 of the time to first action; percentiles in SQL on PostgreSQL."""
+    since = timezone.now() - timedelta(days=PERIODS[period])
+    base, _day = _deltas_sql()
+    params: list[Any] = [user.account_id, since]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""
+                WITH d AS ({base})
+                SELECT COUNT(*), COUNT(delta), AVG(delta),
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY delta),
+                       percentile_cont(0.95) WITHIN GROUP (ORDER BY delta)
+                FROM d
+                """,  # noqa: S608
+                params,
+            )
+            claimed, with_action, avg, median, p95 = cursor.fetchone()
+            cursor.execute(
+                f"""
+                WITH d AS ({base})
+                SELECT day, percentile_cont(0.5) WITHIN GROUP (ORDER BY delta), COUNT(delta)
+                FROM d WHERE delta IS NOT NULL GROUP BY day ORDER BY day
+                """,  # noqa: S608
+                params,
+            )
+            daily = [
+                {"day": str(day), "median_seconds": float(value), "n": n}
+                for day, value, n in cursor.fetchall()
+            ]
+        else:
+            cursor.execute(base, params)
+            rows = cursor.fetchall()
+            claimed = len(rows)
+            values = sorted(float(row[2]) for row in rows if row[2] is not None)
+            with_action = len(values)
+            avg = sum(values) / len(values) if values else None
+            median = _percentile(values, 0.5)
+            p95 = _percentile(values, 0.95)
+            by_day: dict[str, list[float]] = {}
+            for _claimed_at, day, delta in rows:
+                if delta is not None:
+                    by_day.setdefault(str(day), []).append(float(delta))
+            daily = [
+                {"day": day, "median_seconds": _percentile(sorted(v), 0.5), "n": len(v)}
+                for day, v in sorted(by_day.items())
+            ]
+    return EscalationMetrics(
+        period=period,
+        since=since,
+        n_handoffs_claimed=int(claimed or 0),
+        n_handoffs_with_action=int(with_action or 0),
+        avg_seconds=_round(avg),
+        median_seconds=_round(median),
+        p95_seconds=_round(p95),
+        daily=daily,
+    )
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """percentile_cont's linear interpolation, for databases without it."""
+    if not values:
+        return None
+    position = (len(values) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)

@@ -1,0 +1,511 @@
+"""
+Writes of the hand-off flow: create a hand-off (escalate or park), claim one, the assessment,
+the seen marks and the bell.
+
+``create_handoff`` is the one canonical path behind ``POST …/handoff``, the ``POST …/escalate``
+shim, ``escalation-package/post`` and the page's "Escalate instead → Confirm & post" (those
+sessions_app paths reach it through the escalation port this app registers). The package is
+written before the transaction opens (a model call when nothing was edited), so no database
+transaction waits on a model; a session linked to a ticket then writes the package to the PSA
+(the ``sessions_app.ports`` write-back, also outside the transaction, as resolving does). Inside
+one transaction: the session flips, the hand-off row, the audit event and the bell
+notifications. Only after commit: the live event, the e-mail/webhook fan-out and the
+assessment task; a rolled-back hand-off sends nothing.
+
+``claim_handoff`` settles races with one conditional UPDATE ``WHERE claimed_by IS NULL``: under
+Read Committed a second claimer's UPDATE waits for the first, re-checks the condition and
+matches nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import require_engineer_or_admin
+from accounts.services.audit import record_event
+from flowpilot.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from flowpilot.tasks import dispatch_on_commit
+from handoffs import events, tasks
+from handoffs.models import (
+    INTENT_ALIASES,
+    AppNotification,
+    AssessmentStatus,
+    HandoffIntent,
+    HandoffSeen,
+    NotificationKind,
+    SessionHandoff,
+)
+from handoffs.notifications import NOTIFY_ROLES, notification_recipients, notification_title
+from sessions_app.models import AISession, SessionStatus
+from sessions_app.ports import ticket_writeback
+from sessions_app.services.previews import build_bundle, get_preview
+from sessions_app.services.resolution import (
+    REASON_LIMIT,
+    PostResult,
+    already_closed,
+    markdown_or_preview,
+)
+
+logger = logging.getLogger(__name__)
+
+OPEN_STATUSES = (SessionStatus.ACTIVE, SessionStatus.PARKED)
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    handoff: SessionHandoff
+    session: AISession
+    markdown: str
+    notified: int = 0
+    psa: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **handoff_dict(self.handoff),
+            "status": self.session.status,
+            "state_version": self.session.state_version,
+            "markdown": self.markdown,
+            "notified": self.notified,
+            "psa": self.psa,
+        }
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    handoff_id: Any
+    session_id: int
+    claimed_by: User
+    claimed_at: datetime
+    already_yours: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": str(self.handoff_id),
+            "session_id": self.session_id,
+            "claimed_by": {"id": self.claimed_by.pk, "name": self.claimed_by.display_name},
+            "claimed_at": self.claimed_at.isoformat(),
+            "already_yours": self.already_yours,
+            "url": f"/escalations/{self.handoff_id}",
+        }
+
+
+def handoff_dict(handoff: SessionHandoff) -> dict[str, Any]:
+    return {
+        "id": str(handoff.pk),
+        "session_id": handoff.session_id,
+        "intent": handoff.intent,
+        "from_user_id": handoff.from_user_id,
+        "target_user_id": handoff.target_user_id,
+        "reason": handoff.reason,
+        "psa_ticket_id": handoff.psa_ticket_id or None,
+        "claimed_by_id": handoff.claimed_by_id,
+        "claimed_at": handoff.claimed_at.isoformat() if handoff.claimed_at else None,
+        "assessment_status": handoff.assessment_status,
+        "ai_assessment": handoff.ai_assessment or None,
+        "created_at": handoff.created_at.isoformat(),
+        "url": handoff.get_absolute_url(),
+    }
+
+
+# --- creating a hand-off ----------------------------------------------------------------------
+
+
+def clean_intent(value: Any) -> str:
+    intent = INTENT_ALIASES.get(str(value), str(value or ""))
+    if intent not in HandoffIntent.values:
+        raise DomainError("Intent must be 'escalate' or 'park'.", code="intent_invalid")
+    return intent
+
+
+def _clean_reason(reason: Any) -> str:
+    text = str(reason or "").strip()
+    if len(text) > REASON_LIMIT:
+        raise Unprocessable("Keep the reason under 2000 characters.", code="reason_invalid")
+    return text
+
+
+def _target(actor: User, target_user_id: Any) -> User | None:
+    if target_user_id in (None, ""):
+        return None
+    try:
+        target_id = int(target_user_id)
+    except (TypeError, ValueError):
+        raise DomainError("Pick a colleague from the list.", code="target_invalid") from None
+    if target_id == actor.pk:
+        raise DomainError("You cannot hand a session to yourself.", code="self_target")
+    target = User.objects.filter(
+        pk=target_id, account_id=actor.account_id, is_active=True, role__in=NOTIFY_ROLES
+    ).first()
+    if target is None:
+        raise DomainError(
+            "That colleague cannot pick up sessions in this account.", code="target_invalid"
+        )
+    return target
+
+
+def fallback_package(bundle: dict[str, Any], reason: str) -> str:
+    """The package when the model cannot write it: the bundle's facts, plainly."""
+    facts = bundle.get("facts") or []
+    fix = bundle.get("fix") or None
+    tried = [
+        *(bundle.get("tried") or []),
+        *([fix] if fix and fix.get("status") != "proposed" else []),
+    ]
+    lines = ["## Problem", "", str(bundle.get("problem") or ""), "", "## What we've confirmed", ""]
+    lines += [f"- {fact}" for fact in facts] or ["- Nothing confirmed yet."]
+    lines += ["", "## What we've tried", ""]
+    lines += [f"- {item.get('title')} ({item.get('status')})" for item in tried] or [
+        "- Nothing applied yet."
+    ]
+    lines += ["", "## Current hypothesis", "", "Not written: the assistant was unavailable."]
+    lines += ["", "## Suggested next steps", "", f"- {reason or 'Review the session.'}"]
+    return "\n".join(lines) + "\n"
+
+
+def _package(session: AISession, markdown: str | None, reason: str) -> str:
+    if (markdown or "").strip():
+        return markdown_or_preview(session, markdown, "escalation_package")
+    try:
+        return get_preview(session=session, kind="escalation_package").markdown.strip()
+    except DomainError as exc:
+        logger.warning("Escalation package for session %s fell back: %s", session.pk, exc.detail)
+        return fallback_package(build_bundle(session), reason)
+
+
+def create_handoff(
+    *,
+    session: AISession,
+    actor: User,
+    intent: str,
+    reason: str = "",
+    target_user_id: Any = None,
+    markdown: str | None = None,
+) -> HandoffResult:
+    """Escalate or park a session (the canonical path; see the module docstring)."""
+    require_engineer_or_admin(actor)
+    intent = clean_intent(intent)
+    reason = _clean_reason(reason)
+    target = _target(actor, target_user_id)
+    if session.status == SessionStatus.RESOLVED or (
+        session.status == SessionStatus.ESCALATED
+        or (intent == HandoffIntent.PARK and session.status == SessionStatus.PARKED)
+    ):
+        # Known closed already: no preview, no model call.
+        raise _refused(session, intent, refresh=False)
+    escalate = intent == HandoffIntent.ESCALATE
+    text = _package(session, markdown, reason) if escalate else ""
+    snapshot = build_bundle(session)
+    receipt = None
+    writeback = ticket_writeback()
+    if escalate and session.psa_ticket_id and writeback is not None:
+        # Outside the transaction, like every PSA call: a refusal (DomainError) leaves the
+        # session as it was and nothing is created.
+        receipt = writeback.post_escalation(
+            account=session.account, actor=actor, ticket_id=session.psa_ticket_id, text=text
+        )
+    return _write_handoff(
+        session=session,
+        actor=actor,
+        intent=intent,
+        reason=reason,
+        target=target,
+        text=text,
+        snapshot=snapshot,
+        receipt=receipt,
+    )
+
+
+def _refused(session: AISession, intent: str, *, refresh: bool = True) -> Conflict:
+    if refresh:
+        session.refresh_from_db(fields=["status"])
+    if intent == HandoffIntent.PARK and session.status == SessionStatus.PARKED:
+        return Conflict("This session is already parked.", code="already_parked")
+    return already_closed(session, refresh=False)
+
+
+@transaction.atomic
+def _write_handoff(
+    *,
+    session: AISession,
+    actor: User,
+    intent: str,
+    reason: str,
+    target: User | None,
+    text: str,
+    snapshot: dict[str, Any],
+    receipt: dict[str, Any] | None = None,
+) -> HandoffResult:
+    now = timezone.now()
+    escalate = intent == HandoffIntent.ESCALATE
+    changes: dict[str, Any] = {
+        "status": SessionStatus.ESCALATED if escalate else SessionStatus.PARKED,
+        "escalation_reason": reason,
+        "updated_at": now,
+    }
+    if escalate:
+        changes["escalated_at"] = now
+        changes["escalated_to"] = target
+        changes["escalation_package"] = {
+            "markdown": text,
+            "reason": reason,
+            "state_version": session.state_version,
+            "created_at": now.isoformat(),
+            "created_by": actor.pk,
+        }
+    allowed = OPEN_STATUSES if escalate else (SessionStatus.ACTIVE,)
+    updated = AISession.objects.filter(pk=session.pk, status__in=allowed).bump_state_version(
+        **changes
+    )
+    if not updated:
+        raise _refused(session, intent)
+    session.refresh_from_db()
+    handoff = SessionHandoff.objects.create(
+        account_id=session.account_id,
+        session=session,
+        intent=intent,
+        from_user=actor,
+        target_user=target,
+        reason=reason,
+        snapshot=snapshot,
+        package_markdown=text,
+        psa_ticket_id=session.psa_ticket_id,
+        created_at=now,
+        assessment_status=AssessmentStatus.PENDING if escalate else AssessmentStatus.UNAVAILABLE,
+    )
+    record_event(
+        account=session.account,
+        actor=actor,
+        type="session.escalated" if escalate else "session.parked",
+        payload={
+            "session_id": session.pk,
+            "handoff_id": str(handoff.pk),
+            "target_user_id": target.pk if target else None,
+            "reason": reason[:200],
+            "via": "psa" if receipt else "local",
+        },
+    )
+    notified = 0
+    if escalate:
+        # Park is private: no bell, no live event, no e-mail, no assessment.
+        notified = _create_notifications(handoff=handoff, session=session, actor=actor)
+        events.publish_handoff_created_on_commit(handoff)
+        dispatch_on_commit(tasks.fan_out_handoff, str(handoff.pk))
+        dispatch_on_commit(tasks.assess_handoff, str(handoff.pk))
+    return HandoffResult(
+        handoff=handoff, session=session, markdown=text, notified=notified, psa=receipt
+    )
+
+
+def _create_notifications(*, handoff: SessionHandoff, session: AISession, actor: User) -> int:
+    title = notification_title(
+        from_user=actor, problem=session.problem_summary, ticket=session.psa_ticket_id
+    )
+    body = handoff.reason or "Open it to see the package and pick it up."
+    rows = [
+        AppNotification(
+            account_id=session.account_id,
+            user=user,
+            kind=NotificationKind.HANDOFF_CREATED,
+            title=title,
+            body=body,
+            link=handoff.get_absolute_url(),
+            handoff=handoff,
+            created_at=handoff.created_at,
+        )
+        for user in notification_recipients(account_id=session.account_id, escalator=actor)
+    ]
+    AppNotification.objects.bulk_create(rows)
+    return len(rows)
+
+
+def escalate_via_handoff(
+    *, session: AISession, actor: User, markdown: str | None, reason: str
+) -> PostResult:
+    """The escalation port's implementation (``escalation-package/post`` and the page)."""
+    result = create_handoff(
+        session=session,
+        actor=actor,
+        intent=HandoffIntent.ESCALATE,
+        reason=reason,
+        markdown=markdown,
+    )
+    return PostResult(
+        outcome="escalated" if result.psa else "escalated_local",
+        session=result.session,
+        markdown=result.markdown,
+        psa=result.psa,
+        extra={
+            "handoff_id": str(result.handoff.pk),
+            "handoff_url": result.handoff.get_absolute_url(),
+        },
+    )
+
+
+# --- claiming ---------------------------------------------------------------------------------
+
+
+def ago(then: datetime, now: datetime | None = None) -> str:
+    """ "3 seconds ago", "1 minute ago", "2 hours ago"."""
+    seconds = max(0, int(((now or timezone.now()) - then).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size or unit == "second":
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"  # pragma: no cover - the loop always returns
+
+
+@transaction.atomic
+def claim_handoff(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResult:
+    """Pick up an escalation: exactly one of many racing claimers wins (module docstring)."""
+    require_engineer_or_admin(actor)
+    now = timezone.now()
+    won = (
+        SessionHandoff.objects.filter(
+            pk=handoff_id,
+            account_id=actor.account_id,
+            session_id=session_id,
+            intent=HandoffIntent.ESCALATE,
+            claimed_by__isnull=True,
+        )
+        .exclude(from_user_id=actor.pk)
+        .update(claimed_by=actor, claimed_at=now)
+    )
+    if not won:
+        return _not_won(actor=actor, session_id=session_id, handoff_id=handoff_id)
+    # The senior now works on the session: it shows in their sidebar and they may write to it.
+    AISession.objects.filter(pk=session_id, account_id=actor.account_id).update(
+        escalated_to=actor, updated_at=now
+    )
+    mark_seen(actor=actor, handoff_id=handoff_id, now=now)
+    record_event(
+        account=actor.account,
+        actor=actor,
+        type="handoff.claimed",
+        payload={"session_id": session_id, "handoff_id": str(handoff_id)},
+    )
+    events.publish_handoff_claimed_on_commit(
+        account_id=actor.account_id,
+        handoff_id=str(handoff_id),
+        session_id=session_id,
+        claimed_by=actor,
+        claimed_at=now,
+    )
+    return ClaimResult(
+        handoff_id=handoff_id, session_id=session_id, claimed_by=actor, claimed_at=now
+    )
+
+
+def _not_won(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResult:
+    handoff = (
+        SessionHandoff.objects.filter(
+            pk=handoff_id, account_id=actor.account_id, session_id=session_id
+        )
+        .select_related("claimed_by")
+        .only("id", "intent", "from_user_id", "claimed_at", "session_id", "claimed_by")
+        .first()
+    )
+    if handoff is None:
+        raise NotFound("Not found.")
+    if handoff.intent != HandoffIntent.ESCALATE:
+        raise DomainError("A parked session is not picked up from the queue.", code="not_claimable")
+    if handoff.from_user_id == actor.pk:
+        raise Forbidden("You escalated this session: a colleague picks it up.", code="own_handoff")
+    winner = handoff.claimed_by
+    assert winner is not None and handoff.claimed_at is not None
+    if winner.pk == actor.pk:
+        return ClaimResult(
+            handoff_id=handoff.pk,
+            session_id=session_id,
+            claimed_by=actor,
+            claimed_at=handoff.claimed_at,
+            already_yours=True,
+        )
+    raise Conflict(
+        f"Already claimed by {winner.display_name} {ago(handoff.claimed_at)}.",
+        code="already_claimed",
+        extra={
+            "claimed_by": {"id": winner.pk, "name": winner.display_name},
+            "claimed_at": handoff.claimed_at.isoformat(),
+        },
+    )
+
+
+def mark_seen(*, actor: User, handoff_id: Any, now: datetime | None = None) -> None:
+    """Clear the unread dot of a hand-off for this user (opening or claiming it)."""
+    HandoffSeen.objects.bulk_create(
+        [
+            HandoffSeen(
+                account_id=actor.account_id,
+                handoff_id=handoff_id,
+                user=actor,
+                seen_at=now or timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["handoff", "user"],
+        update_fields=["seen_at"],
+    )
+
+
+def hide_chips(*, actor: User, handoff: SessionHandoff) -> None:
+    """The senior closed the suggested-step chips (✕) or sent a first message."""
+    now = timezone.now()
+    HandoffSeen.objects.bulk_create(
+        [
+            HandoffSeen(
+                account_id=actor.account_id,
+                handoff=handoff,
+                user=actor,
+                seen_at=now,
+                chips_hidden_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["handoff", "user"],
+        update_fields=["chips_hidden_at"],
+    )
+
+
+@transaction.atomic
+def retry_assessment(*, actor: User, handoff: SessionHandoff) -> SessionHandoff:
+    """ "Retry assessment": back to pending (only from unavailable) and queued again."""
+    require_engineer_or_admin(actor)
+    updated = SessionHandoff.objects.filter(
+        pk=handoff.pk, assessment_status=AssessmentStatus.UNAVAILABLE
+    ).update(assessment_status=AssessmentStatus.PENDING, assessment_error="")
+    if updated:
+        handoff.assessment_status = AssessmentStatus.PENDING
+        handoff.assessment_error = ""
+        dispatch_on_commit(tasks.assess_handoff, str(handoff.pk))
+    return handoff
+
+
+# --- the bell ---------------------------------------------------------------------------------
+
+
+def mark_notification_read(*, user: User, notification_id: int) -> AppNotification:
+    notification = AppNotification.objects.filter(pk=notification_id, user=user).first()
+    if notification is None:
+        raise NotFound("Not found.")
+    if notification.read_at is None:
+        now = timezone.now()
+        AppNotification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.read_at = now
+    events.publish_bell_on_commit(user)
+    return notification
+
+
+def mark_all_notifications_read(*, user: User) -> int:
+    count = AppNotification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    events.publish_bell_on_commit(user)
+    return count

@@ -1,0 +1,131 @@
+"""Reads of the script library. Every query is scoped to the caller's account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Account, User
+from accounts.tenancy import get_for_account, scoped
+from flowpilot.errors import DomainError, NotFound
+from scripts.models import (
+    DraftStatus,
+    DraftTemplate,
+    ScriptBuilderSession,
+    ScriptCategory,
+    ScriptGeneration,
+    ScriptTemplate,
+)
+
+MAX_ID = 2**63 - 1
+
+
+def _valid_id(value: Any) -> bool:
+    try:
+        return 0 < int(value) <= MAX_ID
+    except (TypeError, ValueError):
+        return False
+
+
+def categories(account: Account) -> list[ScriptCategory]:
+    return list(scoped(ScriptCategory, account).order_by("position", "name"))
+
+
+def get_category(account: Account, category_id: Any) -> ScriptCategory | None:
+    if category_id in (None, ""):
+        return None
+    found = (
+        scoped(ScriptCategory, account).filter(pk=category_id).first()
+        if _valid_id(category_id)
+        else None
+    )
+    if found is None:
+        raise DomainError("Unknown category.", code="unknown_category")
+    return found
+
+
+def templates(account_id: int, *, category: str = "", query: str = "") -> QuerySet[ScriptTemplate]:
+    """The library, optionally one category (id or slug) and a name/description search."""
+    qs = ScriptTemplate.objects.filter(account_id=account_id).select_related(
+        "category", "source_user", "source_session"
+    )
+    if category:
+        qs = (
+            qs.filter(category__pk=category)
+            if category.isdigit()
+            else qs.filter(category__slug=category)
+        )
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(description__icontains=query))
+    return qs.order_by("category__position", "name", "id")
+
+
+def get_template(account: Account, template_id: Any) -> ScriptTemplate:
+    if not _valid_id(template_id):
+        raise NotFound("No such script template.")
+    try:
+        return get_for_account(
+            ScriptTemplate.objects.select_related("category", "source_user", "source_session"),
+            account,
+            pk=template_id,
+        )
+    except Http404 as exc:
+        raise NotFound("No such script template.") from exc
+
+
+def pending_draft_count(account: Account) -> int:
+    return scoped(DraftTemplate, account).filter(status=DraftStatus.PENDING).count()
+
+
+def drafts(account: Account, *, pending_only: bool = True) -> QuerySet[DraftTemplate]:
+    qs = scoped(DraftTemplate, account).select_related(
+        "category", "session", "created_by", "promoted_template"
+    )
+    if pending_only:
+        qs = qs.filter(status=DraftStatus.PENDING)
+    return qs.order_by("-created_at", "-id")
+
+
+def pending_drafts_for_session(account: Account, session_id: int) -> list[DraftTemplate]:
+    return list(drafts(account).filter(session_id=session_id).order_by("created_at", "id"))
+
+
+def get_draft(account: Account, draft_id: Any) -> DraftTemplate:
+    if not _valid_id(draft_id):
+        raise NotFound("No such draft template.")
+    found = drafts(account, pending_only=False).filter(pk=draft_id).first()
+    if found is None:
+        raise NotFound("No such draft template.")
+    return found
+
+
+def get_builder_session(user: User, builder_id: Any) -> ScriptBuilderSession:
+    """A builder session belongs to its user: anyone else's is not found."""
+    if not _valid_id(builder_id):
+        raise NotFound("No such builder session.")
+    found = (
+        scoped(ScriptBuilderSession, user.account)
+        .filter(pk=builder_id, user=user)
+        .select_related("ai_session", "fix")
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such builder session.")
+    return found
+
+
+def builder_sessions(user: User) -> list[ScriptBuilderSession]:
+    return list(
+        scoped(ScriptBuilderSession, user.account).filter(user=user).order_by("-updated_at")
+    )
+
+
+def script_runs(session: Any) -> list[dict[str, Any]]:
+    """A session's generated scripts for its previews: parameters are stored redacted."""
+    return [
+        {"template": run.template_name or "Ad-hoc script", "parameters": run.parameters}
+        for run in ScriptGeneration.objects.filter(session=session).order_by("created_at", "id")
+    ]

@@ -1,0 +1,57 @@
+// Escalation queue and hand-off screen: what the htmx websocket extension cannot express —
+// flashing the tab title when a card arrives, the live/reconnecting indicator, and the
+// suggested-step chips filling the composer. The cards themselves arrive as server-rendered
+// fragments over the socket.
+(function () {
+  "use strict";
+
+  const baseTitle = document.title;
+  let flashTimer = null;
+
+  function flashTitle(text) {
+    if (!document.hidden) return;
+    let on = false;
+    clearInterval(flashTimer);
+    flashTimer = setInterval(() => {
+      on = !on;
+      document.title = on ? text : baseTitle;
+    }, 1000);
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) {
+      clearInterval(flashTimer);
+      document.title = baseTitle;
+    }
+  });
+
+  function setLive(state) {
+    const pill = document.getElementById("queue-live");
+    if (!pill) return;
+    pill.textContent = state === "open" ? "Live" : "Reconnecting…";
+    pill.className = "pill live-status " + (state === "open" ? "pill-emerald" : "pill-amber");
+    pill.dataset.state = state;
+  }
+
+  document.body.addEventListener("htmx:wsOpen", () => setLive("open"));
+  document.body.addEventListener("htmx:wsClose", () => setLive("closed"));
+  document.body.addEventListener("htmx:wsAfterMessage", (event) => {
+    const message = (event.detail && event.detail.message) || "";
+    if (typeof message === "string" && message.indexOf('id="queue-list"') !== -1) {
+      const list = document.getElementById("queue-list");
+      const count = document.getElementById("queue-count");
+      if (list && count) count.textContent = String(list.querySelectorAll("[data-testid=handoff-card]").length);
+      flashTitle("New escalation · FlowPilot");
+    }
+    if (window.FlowPilot && window.FlowPilot.refreshTimes) window.FlowPilot.refreshTimes(document);
+  });
+
+  // Chips: a click fills the composer and focuses it.
+  document.addEventListener("click", (event) => {
+    const chip = event.target.closest("[data-chip]");
+    if (!chip) return;
+    const composer = document.getElementById("handoff-composer");
+    if (!composer) return;
+    composer.value = chip.dataset.chip;
+    composer.focus();
+  });
+})();
