@@ -161,7 +161,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["account", "type", "-created_at"])]
+        indexes = [
+            models.Index(fields=["account", "type", "-created_at"]),
+            # The audit page: newest first within an account, the id breaking ties (keyset).
+            models.Index(fields=["account", "-created_at", "-id"], name="accounts_audit_page"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

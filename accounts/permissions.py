@@ -8,7 +8,8 @@ from typing import Any, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -18,7 +19,7 @@ from accounts.models import User
 ENGINEER_OR_ADMIN_REQUIRED = "Engineer or admin access required"
 OWNER_REQUIRED = "Account owner access required"
 
-V = TypeVar("V", bound=Callable[..., HttpResponse])
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
 
 def require_engineer_or_admin(user: User) -> None:
@@ -36,7 +37,7 @@ def engineer_or_admin_required(view: V) -> V:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         require_engineer_or_admin(cast(User, request.user))
         return view(request, *args, **kwargs)
 
@@ -48,7 +49,7 @@ def owner_required(view: V) -> V:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         require_owner(cast(User, request.user))
         return view(request, *args, **kwargs)
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("logout", views.logout_view, name="logout"),
     path("account", views.account_settings, name="account-settings"),
     path("account/audit", views.audit_log, name="account-audit"),
+    path("account/audit.csv", views.audit_log_csv, name="account-audit-csv"),
     path("account/people", views_people.people_page, name="account-people"),
     path("account/people/<int:user_id>", views_people.person_update, name="account-person-update"),
     path(

@@ -5,14 +5,18 @@ from typing import Any
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors
+from accounts.audit_display import audit_csv_lines, display_event
 from accounts.forms import LoginForm
+from accounts.forms_audit import AuditFilterForm
 from accounts.http import AuthedRequest
 from accounts.permissions import owner_required
 from accounts.services import auth as auth_service
@@ -69,8 +73,39 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @owner_required
 @require_GET
 def audit_log(request: AuthedRequest) -> HttpResponse:
-    events = selectors.recent_audit_events(request.user)
-    return render(request, "accounts/audit_log.html", {"nav": "account", "events": events})
+    """Owners: the audit log, filtered, newest first, a page at a time (HTMX "Load more")."""
+    form = AuditFilterForm(request.GET or None, account=request.user.account)
+    filters = form.filters()
+    events, next_cursor = selectors.audit_page(
+        request.user.account, filters, cursor=request.GET.get("cursor", "")
+    )
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "nav": "account",
+        "form": form,
+        "rows": [(event, display_event(event.type, event.payload)) for event in events],
+        "next_cursor": next_cursor,
+        "filter_query": query.urlencode(),
+        "first_page": not request.GET.get("cursor"),
+    }
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "accounts/audit_log.html#audit-rows", context)
+    return render(request, "accounts/audit_log.html", context)
+
+
+@owner_required
+@require_GET
+def audit_log_csv(request: AuthedRequest) -> HttpResponseBase:
+    """Every event under the filters as CSV, streamed (the page's filters apply)."""
+    form = AuditFilterForm(request.GET or None, account=request.user.account)
+    events = selectors.audit_events(request.user.account, form.filters())
+    response = StreamingHttpResponse(
+        audit_csv_lines(events.iterator(chunk_size=2000)), content_type="text/csv"
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
+    return response
 
 
 def account_settings_context(request: AuthedRequest) -> dict[str, Any]:

@@ -19,6 +19,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("scripts.api.urls")),
     path("", include("sessions_app.api.urls")),
+    path("", include("sessions_app.memory.api_urls")),
     path("", include("handoffs.api.urls")),
     path("", include("psa.api.urls")),
 ]
@@ -31,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularJSONAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
+    path("", include("scripts.urls")),
     path("", include("sessions_app.urls")),
     path("", include("handoffs.urls")),
     path("", include("accounts.urls")),

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q
 
 from accounts.models import User
 from flowpilot.errors import NotFound
-from sessions_app.access import my_sessions
+from sessions_app.access import sessions_visible_to
 from sessions_app.models import (
     AISession,
     AISessionStep,
@@ -25,6 +25,7 @@ from sessions_app.models import (
     TaskKind,
     TaskStatus,
 )
+from sessions_app.ports import ticket_details
 
 SIDEBAR_LIMIT = 40
 PAGE_STEPS = 200
@@ -37,15 +38,28 @@ ANSWERED_ITEMS = 20
 
 def sidebar_sessions(user: User, *, limit: int = SIDEBAR_LIMIT) -> list[AISession]:
     """The user's sessions (started or picked up), newest activity first."""
-    return list(
-        my_sessions(user)
-        .only("id", "problem_summary", "psa_ticket_id", "status", "updated_at", "user_id")
-        .order_by("-updated_at", "-id")[:limit]
-    )
+    columns = ("id", "problem_summary", "psa_ticket_id", "status", "updated_at", "user_id")
+    return my_sessions_page(user, limit=limit, columns=columns)
 
 
-def api_sessions(user: User) -> QuerySet[AISession]:
-    return my_sessions(user).select_related("user").order_by("-updated_at", "-id")
+def my_sessions_page(
+    user: User, *, limit: int, after: Q | None = None, columns: tuple[str, ...] = ()
+) -> list[AISession]:
+    """
+    Up to ``limit`` of the user's sessions (started or picked up), newest activity first,
+    after the cursor condition ``after``. "Started OR picked up" as one filter cannot walk an
+    index in order, so each half takes its own top ``limit`` through its index and the page
+    is the merge of those two short lists: the cost does not grow with the account's sessions.
+    """
+    base = sessions_visible_to(user)
+    if after is not None:
+        base = base.filter(after)
+    order = ("-updated_at", "-id")
+    started = base.filter(user=user).order_by(*order).values("pk")[:limit]
+    picked = base.filter(escalated_to=user).order_by(*order).values("pk")[:limit]
+    rows = AISession.objects.filter(Q(pk__in=started) | Q(pk__in=picked))
+    rows = rows.only(*columns) if columns else rows.select_related("user")
+    return list(rows.order_by(*order)[:limit])
 
 
 # --- steps ----------------------------------------------------------------------------------
@@ -280,7 +294,7 @@ def prompt_context(session: AISession) -> dict[str, Any]:
         active = {"title": title, "status": status}
         if applied_at:
             active["applied_at"] = applied_at.isoformat()
-    return {
+    context = {
         "problem": session.problem_summary,
         "ticket": session.psa_ticket_id or None,
         "facts": facts,
@@ -289,3 +303,7 @@ def prompt_context(session: AISession) -> dict[str, Any]:
         "answered_items": answered,
         "active_fix": active,
     }
+    details = ticket_details(account_id=session.account_id, ticket_id=session.psa_ticket_id)
+    if details:
+        context["ticket_details"] = details
+    return context

@@ -273,20 +273,23 @@ def find_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> tuple[bool, boo
     if not phrase:
         return False, False
     content = [word for word in phrase if word not in FILLER] or list(phrase)
-    wanted = set(content)
     span = len(phrase) + 3
-    positions = [index for index, token in enumerate(tokens) if token in wanted]
-    if not positions:
-        return False, False
     found_any = False
-    for start in positions:
-        window = tokens[start : start + span]
-        if not wanted.issubset(window):
+    for start, token in enumerate(tokens):
+        if token != content[0]:
+            continue
+        # The content words in order, each within the window: "every night ... pc" is not
+        # "every pc".
+        last = start
+        for word in content[1:]:
+            try:
+                last = tokens.index(word, last + 1, start + span)
+            except ValueError:
+                last = -1
+                break
+        if last < 0:
             continue
         found_any = True
-        last = max(
-            start + window.index(word) for word in wanted
-        )  # the window ends at the phrase's last content word
         inside = tokens[start : last + 1]
         before = tokens[:start]
         phrase_words = set(phrase)
@@ -541,6 +544,19 @@ FAILED_PHRASES = (
     "still cannot",
     "still doesn't",
     "still drops",
+    "still slow",
+    "still stuck",
+    "still freezing",
+    "still freezes",
+    "still hangs",
+    "still hanging",
+    "still crashing",
+    "still locked",
+    "still locks",
+    "still asking",
+    "still prompting",
+    "still no",
+    "still black",
     "still dropping",
     "same error",
     "same problem",
@@ -583,46 +599,64 @@ SUCCESS_PHRASES = (
 )
 
 
+def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    body = "|".join(re.escape(phrase) for phrase in sorted(phrases, key=len, reverse=True))
+    return re.compile(r"(?<![a-z0-9])(?:" + body + r")(?![a-z0-9])")
+
+
+_PARTIAL_RE = _alternation(PARTIAL_PHRASES)
+_FAILED_RE = _alternation(FAILED_PHRASES)
+_SUCCESS_RE = _alternation(SUCCESS_PHRASES)
+
+
+@functools.lru_cache(maxsize=4096)
 def is_yes(text: str) -> bool:
     return bool(_YES_RE.match(normalize(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def is_no(text: str) -> bool:
     return bool(_NO_RE.match(normalize(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def asks_for_fix(text: str) -> bool:
     return bool(_FIX_REQUEST_RE.search(normalize(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def asks_for_checks(text: str) -> bool:
     return bool(_CHECK_REQUEST_RE.search(normalize(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def says_broken_again(text: str) -> bool:
     return bool(_BROKEN_AGAIN_RE.search(normalize(text)))
 
 
-def _contains(text: str, phrase: str) -> bool:
-    return re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text) is not None
-
-
-def _unnegated(text: str, phrase: str) -> bool:
-    for match in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text):
+def _unnegated_match(pattern: re.Pattern[str], text: str) -> bool:
+    for match in pattern.finditer(text):
         clause = re.split(r"[.,;:!?\n()]", text[: match.start()])[-1]
         if not any(word in NEGATORS for word in clause.split()[-3:]):
             return True
     return False
 
 
+def _unnegated(text: str, phrase: str) -> bool:
+    return _unnegated_match(
+        re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])"), text
+    )
+
+
+@functools.lru_cache(maxsize=4096)
 def outcome_of(text: str) -> str | None:
     """The fix outcome a message reports, if any: partial, failed or success."""
     latest = normalize(text)
-    if any(_unnegated(latest, phrase) for phrase in PARTIAL_PHRASES):
+    if _unnegated_match(_PARTIAL_RE, latest):
         return "applied_partial"
-    if any(_contains(latest, phrase) for phrase in FAILED_PHRASES):
+    if _FAILED_RE.search(latest):
         return "applied_failed"
-    if any(_unnegated(latest, phrase) for phrase in SUCCESS_PHRASES):
+    if _unnegated_match(_SUCCESS_RE, latest):
         return "applied_success"
     return None
 
