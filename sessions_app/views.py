@@ -38,6 +38,7 @@ from sessions_app import selectors
 from sessions_app.access import can_work_on, get_session
 from sessions_app.memory import selectors as memory_selectors
 from sessions_app.models import AISession, AISessionStep
+from sessions_app.ports import ticket_links
 from sessions_app.services import assistant, chat, facts, lane, sessions
 from sessions_app.services.steps import MESSAGE_LIMIT
 
@@ -229,6 +230,7 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
         "can_act": can_act,
         "error": None,
         "message_form": MessageForm(),
+        "ticket_links": ticket_links(session=session, user=request.user),
         # The inline editor only for those who may save it (a viewer's ?edit= shows the text).
         "editing_fact_id": _int(request.GET.get("edit")) if can_act else None,
         "autostart": _autostart(page.pending_step),
