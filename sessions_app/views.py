@@ -35,7 +35,7 @@ from accounts.models import User
 from accounts.permissions import engineer_or_admin_required
 from flowpilot.errors import DomainError, Forbidden, NotFound
 from sessions_app import selectors
-from sessions_app.access import can_work_on, get_session
+from sessions_app.access import can_reopen, can_work_on, get_session
 from sessions_app.models import AISession, AISessionStep
 from sessions_app.services import assistant, chat, facts, lane, sessions
 from sessions_app.services.steps import MESSAGE_LIMIT
@@ -122,6 +122,7 @@ def _lane_context(request: AuthedRequest, session: AISession, **extra: Any) -> d
         "lane": state.lane,
         "fix": state.fix,
         "can_act": can_work_on(request.user, session),
+        "can_reopen": can_reopen(request.user, session),
         "error": None,
         **extra,
     }
@@ -225,6 +226,7 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
         "lane": page.lane,
         "fix": page.fix,
         "can_act": can_work_on(request.user, session),
+        "can_reopen": can_reopen(request.user, session),
         "error": None,
         "message_form": MessageForm(),
         "editing_fact_id": _int(request.GET.get("edit")),
@@ -468,4 +470,23 @@ def link_ticket(request: AuthedRequest, session_id: int) -> HttpResponse:
             if session.psa_ticket_id
             else "Ticket unlinked.",
         )
+    return HttpResponseRedirect(_detail_url(session))
+
+
+@login_required
+@require_POST
+def reopen_session(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The resolved session's "Reopen" form: back to active with the reason as a note."""
+    try:
+        session = get_session(request.user, session_id, for_write=True, allow_closed=True)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from exc
+    try:
+        sessions.reopen_session(
+            session=session, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Session reopened. Pick up where you left off.")
     return HttpResponseRedirect(_detail_url(session))
