@@ -31,7 +31,6 @@ from accounts.models import User
 from accounts.permissions import require_engineer_or_admin
 from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
-from flowpilot.tasks import dispatch_on_commit
 from handoffs import events, tasks
 from handoffs.models import (
     INTENT_ALIASES,
@@ -297,8 +296,11 @@ def _write_handoff(
         # Park is private: no bell, no live event, no e-mail, no assessment.
         notified = _create_notifications(handoff=handoff, session=session, actor=actor)
         events.publish_handoff_created_on_commit(handoff)
-        dispatch_on_commit(tasks.fan_out_handoff, str(handoff.pk))
-        dispatch_on_commit(tasks.assess_handoff, str(handoff.pk))
+        # robust: a broker (or, in eager mode, an SMTP server) failing is logged and never
+        # turns a committed hand-off into an error for the engineer.
+        handoff_id = str(handoff.pk)
+        transaction.on_commit(lambda: tasks.fan_out_handoff.delay(handoff_id), robust=True)
+        transaction.on_commit(lambda: tasks.assess_handoff.delay(handoff_id), robust=True)
     return HandoffResult(
         handoff=handoff, session=session, markdown=text, notified=notified, psa=receipt
     )
@@ -484,7 +486,8 @@ def retry_assessment(*, actor: User, handoff: SessionHandoff) -> SessionHandoff:
     if updated:
         handoff.assessment_status = AssessmentStatus.PENDING
         handoff.assessment_error = ""
-        dispatch_on_commit(tasks.assess_handoff, str(handoff.pk))
+        handoff_id = str(handoff.pk)
+        transaction.on_commit(lambda: tasks.assess_handoff.delay(handoff_id), robust=True)
     return handoff
 
 

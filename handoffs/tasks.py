@@ -1,5 +1,5 @@
 """
-Celery tasks of the hand-off flow, queued only after the hand-off commits (``dispatch_on_commit``).
+Celery tasks of the hand-off flow, queued only after the hand-off commits (``on_commit``).
 
 With ``acks_late`` a task may run twice after a worker dies, so each one is idempotent: the
 assessment keeps a ready result, an e-mail is claimed by a conditional UPDATE of its
@@ -52,11 +52,19 @@ def fan_out_handoff(handoff_id: str) -> int:
     events.publish_notifications(notifications)
     for notification in notifications:
         if notification.emailed_at is None:
-            deliver_email.delay(notification.pk)
+            _queue(deliver_email, notification.pk)
     for kind in WEBHOOK_KINDS:
         if webhook_url(handoff.account, f"{kind}_webhook_url"):
-            post_webhook.delay(str(handoff.pk), kind)
+            _queue(post_webhook, str(handoff.pk), kind)
     return len(notifications)
+
+
+def _queue(task: Any, *args: Any) -> None:
+    """Queue one message; its failure (or, eagerly run, its delivery failing) is logged only."""
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.exception("Could not deliver %s%r", task.name, args)
 
 
 @shared_task(  # type: ignore[untyped-decorator]

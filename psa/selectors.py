@@ -93,7 +93,12 @@ def board_statuses(ws: Workspace, board_id: int) -> Lookup[Status]:
 
 
 def all_statuses(ws: Workspace) -> Lookup[Status]:
-    """Every board's statuses (status names are aggregated across boards by the filters)."""
+    """Every board's statuses (status names are aggregated across boards by the filters), cached
+    as one entry so a page reads it in one round trip."""
+    key = ws.cache_key("statuses:all")
+    hit = cache.get(key)
+    if hit is not None:
+        return Lookup(items=list(hit))
     found = boards(ws)
     items: list[Status] = []
     problem = found.problem
@@ -103,6 +108,8 @@ def all_statuses(ws: Workspace) -> Lookup[Status]:
         items.extend(statuses.items)
         problem = problem or statuses.problem
         permission = permission or statuses.permission
+    if not problem:
+        cache.set(key, items, LOOKUP_TTL)
     return Lookup(items=items, problem=problem, permission=permission)
 
 
@@ -168,10 +175,14 @@ def query_from(data: dict[str, Any]) -> TicketQuery:
     )
 
 
-def integration_summary(account: Account) -> dict[str, Any]:
-    """What the settings page and API show of the connection: never a key, only whether set."""
-    integration = integration_of(account)
-    if integration is None:
+def integration_summary(
+    account: Account, integration: PSAIntegration | None | bool = False
+) -> dict[str, Any]:
+    """What the settings page and API show of the connection: never a key, only whether set.
+    Pass the integration already read (or None) to save the query."""
+    if integration is False:
+        integration = integration_of(account)
+    if not isinstance(integration, PSAIntegration):
         return {
             "provider": Provider.NONE,
             "site": "",

@@ -161,8 +161,9 @@ def tickets_list(request: AuthedRequest) -> HttpResponse:
     context = {
         "nav": "tickets",
         "ws": ws,
-        "summary": selectors.integration_summary(request.user.account),
+        "summary": selectors.integration_summary(request.user.account, ws.integration),
         "form": form,
+        "ticket_base": reverse("tickets-list"),
         "query": query,
         "page": page,
         "list_error": list_error,
@@ -201,7 +202,7 @@ def ticket_detail(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     context = {
         "nav": "tickets",
         "ws": ws,
-        "summary": selectors.integration_summary(request.user.account),
+        "summary": selectors.integration_summary(request.user.account, ws.integration),
         "ticket": ticket,
         "notes": notes,
         "assigned": [(r, names.get(r.lower(), r)) for r in ticket.resources],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import Role, User
 from accounts.permissions import require_engineer_or_admin
@@ -14,11 +14,6 @@ from sessions_app.models import AISession, SessionStatus
 def sessions_visible_to(user: User) -> QuerySet[AISession]:
     """Every session of the user's account (seniors read a colleague's escalated session)."""
     return scoped(AISession, user.account)
-
-
-def my_sessions(user: User) -> QuerySet[AISession]:
-    """The sidebar list: sessions the user started plus those they picked up."""
-    return sessions_visible_to(user).filter(Q(user=user) | Q(escalated_to=user))
 
 
 SESSION_CLOSED = "This session is resolved and read-only. Reopen it to change anything."

@@ -130,6 +130,10 @@ class AISession(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["account", "user", "-updated_at"]),
+            # The "picked up" half of a user's list (selectors.my_sessions_page).
+            models.Index(
+                fields=["account", "escalated_to", "-updated_at"], name="aisession_picked_up_idx"
+            ),
             models.Index(fields=["account", "status", "-updated_at"]),
         ]
         constraints = [
@@ -312,6 +316,10 @@ class SuggestedFix(models.Model):
     failure_reason = models.TextField(blank=True, default="")
     pending_reason = models.TextField(blank=True, default="")
     ai_outcome_proposal = models.JSONField(null=True, blank=True)
+    # Proposed by "Use this fix" from a past session (institutional memory).
+    reused_from = models.ForeignKey(
+        AISession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     superseded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -352,3 +360,11 @@ class SuggestedFix(models.Model):
             "failure_reason": self.failure_reason,
             "pending_reason": self.pending_reason,
         }
+
+
+# The search index of institutional memory lives in its own module (imported here so Django
+# registers its models with this app).
+from sessions_app.memory_models import (  # noqa: E402, F401
+    SessionSearchDocument,
+    SessionSearchTerm,
+)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q
 
 from accounts.models import User
 from flowpilot.errors import NotFound
-from sessions_app.access import my_sessions
+from sessions_app.access import sessions_visible_to
 from sessions_app.models import (
     AISession,
     AISessionStep,
@@ -37,15 +37,28 @@ ANSWERED_ITEMS = 20
 
 def sidebar_sessions(user: User, *, limit: int = SIDEBAR_LIMIT) -> list[AISession]:
     """The user's sessions (started or picked up), newest activity first."""
-    return list(
-        my_sessions(user)
-        .only("id", "problem_summary", "psa_ticket_id", "status", "updated_at", "user_id")
-        .order_by("-updated_at", "-id")[:limit]
-    )
+    columns = ("id", "problem_summary", "psa_ticket_id", "status", "updated_at", "user_id")
+    return my_sessions_page(user, limit=limit, columns=columns)
 
 
-def api_sessions(user: User) -> QuerySet[AISession]:
-    return my_sessions(user).select_related("user").order_by("-updated_at", "-id")
+def my_sessions_page(
+    user: User, *, limit: int, after: Q | None = None, columns: tuple[str, ...] = ()
+) -> list[AISession]:
+    """
+    Up to ``limit`` of the user's sessions (started or picked up), newest activity first,
+    after the cursor condition ``after``. "Started OR picked up" as one filter cannot walk an
+    index in order, so each half takes its own top ``limit`` through its index and the page
+    is the merge of those two short lists: the cost does not grow with the account's sessions.
+    """
+    base = sessions_visible_to(user)
+    if after is not None:
+        base = base.filter(after)
+    order = ("-updated_at", "-id")
+    started = base.filter(user=user).order_by(*order).values("pk")[:limit]
+    picked = base.filter(escalated_to=user).order_by(*order).values("pk")[:limit]
+    rows = AISession.objects.filter(Q(pk__in=started) | Q(pk__in=picked))
+    rows = rows.only(*columns) if columns else rows.select_related("user")
+    return list(rows.order_by(*order)[:limit])
 
 
 # --- steps ----------------------------------------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import markdown
 import pytest
 
 from flowpilot.llm import LLMRequest, Message, get_llm_client
-from flowpilot.llm.markers import ParsedReply
+from flowpilot.llm.markers import ParsedReply, parse_markers
 from flowpilot.llm.offline import OfflineClient
 from flowpilot.llm.offline.chat import GENERIC_QUESTIONS, RUN_FIX_ACTION, phrase_found
 from flowpilot.llm.offline.knowledge import PLACEHOLDER_RE, Runbook, load_runbooks, match_runbook
@@ -445,3 +446,142 @@ def test_without_evidence_the_runbooks_main_fix_comes_first(runbook: Runbook) ->
     lead = rank_causes(runbook, set())[0]
 
     assert lead.cause.fix == runbook.fix
+
+
+def _play(problem: str, *turns: str) -> list[ParsedReply]:
+    session = Session(problem)
+    replies = [session.say(problem)]
+    replies += [session.say(turn) for turn in turns]
+    return replies
+
+
+def test_what_else_should_i_check_lists_the_open_checks() -> None:
+    """'What else should I check?' gets the open checks, most useful first, and no fix."""
+    replies = _play(
+        PHRASINGS["vpn"], "only her, everyone else is fine", "what else should I check?"
+    )
+
+    reply = replies[-1]
+    assert reply.fix is None
+    assert "1. Show the VPN virtual adapter state" in reply.display_text
+    assert "Check the VPN client service" in reply.display_text
+
+
+def test_the_fix_reason_names_the_evidence() -> None:
+    """The suggested fix says why, citing what the engineer reported."""
+    replies = _play(
+        "VPN not connecting for remote staff",
+        "All 12 home users are affected, FortiClient, since last night's firewall firmware update",
+    )
+
+    text = replies[-1].display_text
+    assert "**Likely cause:** The VPN gateway side" in text
+    assert "Several users cannot connect and it started after a firmware update" in text
+    assert "Reset the VPN client adapter" not in text
+
+
+def test_a_failed_fix_is_followed_by_the_next_cause_never_the_same_fix() -> None:
+    """After 'didn't work' the reply names the next cause; the next turn drafts its fix."""
+    session = Session("Print jobs stuck in the queue for the reception PC")
+    session.say("Print jobs stuck in the queue for the reception PC")
+    first = session.say("what should I do?")
+    assert first.fix is not None
+    session.player.active_fix = {"title": first.fix.title, "status": "proposed", "applied_at": "x"}
+
+    failed = session.say("Ran it, didn't work")
+    assert failed.outcome is not None and failed.outcome.outcome == "applied_failed"
+    assert failed.fix is None
+    assert "most likely cause now" in failed.display_text
+    session.player.active_fix = {"title": first.fix.title, "status": "applied_failed"}
+
+    following = session.say("ok, what next?")
+    assert following.fix is not None
+    assert following.fix.title != first.fix.title
+
+
+def test_broken_again_after_a_fix_worked_offers_reopen_and_the_next_cause() -> None:
+    """'It's broken again' after success says how to reopen and moves past the old cause."""
+    session = Session("Print jobs stuck in the queue on the 2nd floor printer")
+    session.say("Print jobs stuck in the queue on the 2nd floor printer")
+    first = session.say("what should I do?")
+    assert first.fix is not None
+    session.player.active_fix = {"title": first.fix.title, "status": "applied_success"}
+    session.player.status = "resolved"
+
+    reply = session.say("it's broken again today")
+
+    assert "reopen it first" in reply.display_text
+    assert reply.fix is not None and reply.fix.title != first.fix.title
+
+
+def test_switching_runbook_says_so_and_replaces_the_lane() -> None:
+    """Evidence for another problem switches the runbook and the reply says why."""
+    replies = _play(
+        "Sales team can't reach the file server over VPN from home",
+        "the VPN connects fine, but names don't resolve",
+    )
+
+    reply = replies[-1]
+    assert "points away from the VPN connection and towards name resolution" in reply.display_text
+    assert reply.tasks is not None
+    assert reply.tasks.questions[0].text == "Do internal names fail, external websites, or both?"
+
+
+def test_an_unmatched_answer_is_acknowledged_in_its_own_words() -> None:
+    """Words that answer nothing are quoted back, with the next open question."""
+    replies = _play(PHRASINGS["printer-spooler"], "Not sure yet, I'll ask the office manager")
+
+    assert "“I'll ask the office manager”" in replies[-1].display_text
+    assert "Could you tell me" in replies[-1].display_text
+
+
+@pytest.mark.parametrize("runbook_id", sorted(PHRASINGS))
+def test_replies_read_like_a_colleague(runbook_id: str) -> None:
+    """No runbook titles or ids, clean punctuation, lane counts that match the lane, and
+    markdown lists that render as lists."""
+    runbook = next(runbook for runbook in load_runbooks() if runbook.id == runbook_id)
+    session = Session(PHRASINGS[runbook_id])
+    replies = [session.say(PHRASINGS[runbook_id]), session.say("what should I do?")]
+    intro = replies[0]
+    assert intro.tasks is not None
+    lane = (
+        len(intro.tasks.questions) - sum(1 for p in intro.promotions if p.source == "question"),
+        len(intro.tasks.checks) - sum(1 for p in intro.promotions if p.source == "check"),
+    )
+    counts = " and ".join(
+        f"{n} {noun}{'' if n == 1 else 's'}"
+        for n, noun in zip(lane, ("question", "check"), strict=True)
+        if n
+    )
+    assert f"I've put {counts} in the task lane" in intro.display_text
+    for reply in replies:
+        text = reply.display_text
+        assert runbook.title not in text
+        if "-" in runbook.id:
+            assert runbook.id not in text
+        for bad in ("..", "?.", "!.", " ,", " .", ",,"):
+            assert bad not in text.replace("...", "…"), (bad, text)
+        html = markdown.markdown(text, extensions=["sane_lists"])
+        if "\n- " in text or "\n1. " in text:
+            assert "<ul>" in html or "<ol>" in html
+
+
+def test_cause_boosts_from_the_context_change_the_suggested_fix() -> None:
+    """A caller-supplied prior (past outcomes) moves a cause up the ranking."""
+    client = OfflineClient()
+    problem = "Print jobs stuck in the queue for the reception PC"
+    messages = [Message("user", problem), Message("assistant", "…"), Message("user", "fix?")]
+
+    def fix_title(context: dict[str, Any]) -> str:
+        result = client.complete(
+            LLMRequest(purpose="chat", tier="heavy", system="", messages=messages, context=context)
+        )
+        parsed = parse_markers(result.text)
+        assert parsed.fix is not None
+        return parsed.fix.title
+
+    plain = fix_title({"problem": problem})
+    boosted = fix_title({"problem": problem, "cause_boosts": {"printer-spooler:network": 20.0}})
+
+    assert plain == "Clear the stuck print queue and restart the Print Spooler"
+    assert boosted == "Point the printer at its current IP address"

@@ -54,19 +54,27 @@ def _unquote(raw: str) -> str:
     return re.sub(r"\\(.)", r"\1", raw[1:-1])
 
 
-def lookup(record: Record, path: str) -> Any:
-    value: Any = record
-    for part in path.split("/"):
-        if isinstance(value, dict):
-            # Field names are matched case-insensitively, as the service does.
+def getter(path: str) -> Callable[[Record], Any]:
+    """A fast reader of ``path`` (split once); names match case-insensitively as a fallback."""
+    parts = path.split("/")
+
+    def get(record: Record) -> Any:
+        value: Any = record
+        for part in parts:
+            if not isinstance(value, dict):
+                return None
             if part in value:
                 value = value[part]
-                continue
-            lowered = {k.lower(): v for k, v in value.items()}
-            value = lowered.get(part.lower())
-        else:
-            return None
-    return value
+            else:
+                lowered = part.lower()
+                value = next((v for k, v in value.items() if k.lower() == lowered), None)
+        return value
+
+    return get
+
+
+def lookup(record: Record, path: str) -> Any:
+    return getter(path)(record)
 
 
 def _norm(value: Any) -> Any:
@@ -166,7 +174,8 @@ class _Parser:
             if self.take()[0] != "rparen":
                 raise ConditionError("missing ')' after the 'in' list")
             wanted = {_norm(v) for v in values}
-            test: Predicate = lambda r: _norm(lookup(r, path)) in wanted  # noqa: E731
+            get = getter(path)
+            test: Predicate = lambda r: _norm(get(r)) in wanted  # noqa: E731
         else:
             test = self._compare(path, op, self.value())
         return (lambda r: not test(r)) if negate else test
@@ -174,19 +183,20 @@ class _Parser:
     @staticmethod
     def _compare(path: str, op: str, expected: Any) -> Predicate:
         want = _norm(expected)
+        get = getter(path)
         if op == "contains":
             needle = str(expected).lower()
-            return lambda r: needle in str(lookup(r, path) or "").lower()
+            return lambda r: needle in str(get(r) or "").lower()
         if op == "like":
             pattern = _like(str(expected))
-            return lambda r: bool(pattern.match(str(lookup(r, path) or "")))
+            return lambda r: bool(pattern.match(str(get(r) or "")))
         if op == "=":
-            return lambda r: _equal(lookup(r, path), want)
+            return lambda r: _equal(get(r), want)
         if op == "!=":
-            return lambda r: not _equal(lookup(r, path), want)
+            return lambda r: not _equal(get(r), want)
 
         def ordered(r: Record) -> bool:
-            got = _norm(lookup(r, path))
+            got = _norm(get(r))
             if got is None or want is None:
                 return False
             try:
@@ -204,11 +214,12 @@ class _Parser:
 
 
 def _equal(got: Any, want: Any) -> bool:
-    got = _norm(got)
     if want is None:
-        return got in (None, "")
-    if isinstance(want, bool) or isinstance(got, bool):
-        return bool(got) == bool(want) if isinstance(got, bool) else False
+        return got is None or got == ""
+    if type(got) is bool or type(want) is bool:
+        return type(got) is bool and got is want
+    if type(got) is str:
+        return bool(got.lower() == want)
     return bool(got == want)
 
 

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from psa.simulator.conditions import ConditionError, lookup, parse
+from psa.simulator.conditions import ConditionError, getter, lookup, parse
 from psa.simulator.store import Record, SimulatorState
 
 logger = logging.getLogger(__name__)
@@ -673,9 +673,13 @@ class Handler(BaseHTTPRequestHandler):
         return note
 
 
-def _order_key(field: str) -> Callable[[Record], tuple[bool, Any]]:
+def _order_key(field: str) -> Callable[[Record], Any]:
+    if field == "id":
+        return lambda record: record["id"]
+    get = getter(field)
+
     def key(record: Record) -> tuple[bool, Any]:
-        value = lookup(record, field)
+        value = get(record)
         return (value is None, _sort_key(value))
 
     return key

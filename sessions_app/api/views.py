@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
+from flowpilot import pagination
 from sessions_app import selectors
 from sessions_app.access import get_session
 from sessions_app.api.serializers import (
@@ -35,7 +36,6 @@ from sessions_app.services import chat, facts, lane, sessions
 
 READ_OR_WRITE = [IsAuthenticated, IsEngineerOrAdminForWrites]
 WRITE = [IsAuthenticated, IsEngineerOrAdmin]
-LIST_LIMIT = 100
 
 
 def _user(request: Request) -> User:
@@ -75,8 +75,17 @@ def _turn(session: AISession, turn: chat.TurnResult) -> dict[str, Any]:
 def session_list(request: Request) -> Response:
     user = _user(request)
     if request.method == "GET":
-        rows = selectors.api_sessions(user)[:LIST_LIMIT]
-        return Response({"results": SessionSerializer(rows, many=True).data})
+        page = pagination.page_request(request)
+        rows = selectors.my_sessions_page(
+            user,
+            limit=page.limit + 1,
+            after=page.cursor.after("updated_at") if page.cursor else None,
+        )
+        return Response(
+            pagination.paginated_body(
+                request, rows, page, lambda shown: SessionSerializer(shown, many=True).data
+            )
+        )
     serializer = CreateSessionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     session, step = sessions.create_session(

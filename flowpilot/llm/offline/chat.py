@@ -234,6 +234,7 @@ class _Conversation:
             if isinstance(boosts, dict)
             else {}
         )
+        self.overtaken = False
         self.outcome = self._latest_outcome()
         self.ruled_out, self.solved = self._history()
 
@@ -290,6 +291,9 @@ class _Conversation:
                 )
         topics: set[str] = set()
         for index in indexes:
+            if outcome_of(self.texts[index]) is not None:
+                # "Still slow" reports on the fix; it is not a new observation.
+                continue
             for hit in self.readings[index].signals:
                 signal = SIGNALS_BY_NAME[hit.name]
                 if (
@@ -413,6 +417,9 @@ class _Conversation:
                 ruled_out.add(active.id)
             if self.fix_status == "applied_success" or self.outcome == "applied_success":
                 solved.add(active.id)
+        if solved and says_broken_again(self.latest):
+            # A fix that held for a while treated the symptom: look past its cause.
+            ruled_out |= solved
         return ruled_out, solved
 
     def _cause_named_in(self, text: str) -> Cause | None:
@@ -596,6 +603,9 @@ class _Conversation:
     ) -> bool:
         asked = asks_for_fix(self.latest)
         fix = lead.cause.fix
+        if self.fix_open() and promotions and self._overtaken(lead):
+            self.overtaken = True
+            return True
         if self.fix_open() and (
             self.active_cause is None or self.active_cause.id not in self.ruled_out
         ):
@@ -620,6 +630,17 @@ class _Conversation:
             return asked
         answers = self.last_turn - self.track.start
         return asked or answers >= 2 or bool(promotions)
+
+    def _overtaken(self, lead: RankedCause) -> bool:
+        """Whether new evidence moved the lead well past a proposed fix nobody ran yet."""
+        active = self.active_cause
+        if active is None or lead.cause is active:
+            return False
+        assert self.active_fix is not None
+        if self.active_fix.get("applied_at") or self.fix_status != "proposed":
+            return False
+        current = next(item for item in self.ranking() if item.cause is active)
+        return lead.score - current.score >= 1.0
 
     def _already_named(self, cause: Cause) -> bool:
         return f"**Likely cause:** {_capital(cause.summary)}" in self.assistant_text
@@ -721,9 +742,13 @@ class _Conversation:
         reason = (
             f"{_capital(why.removeprefix(', since '))}, so this fits best."
             if why
+            else "With the earlier fix set aside, this is the next most likely cause."
+            if self.ruled_out
             else "Nothing rules it out yet and it is the most common cause, so start here."
         )
         tried = " It replaces the earlier fix that didn't hold." if self.ruled_out else ""
+        if self.overtaken:
+            tried = f" It replaces **{self.fix_title}**, which the new evidence no longer supports."
         return (
             f"**Likely cause:** {_capital(ranked.cause.summary)}. {reason}\n\n"
             f"I've drafted a fix: **{fix.title}** ({confidence(ranking, ranked)}% confidence). "
@@ -734,6 +759,11 @@ class _Conversation:
     def _steps_text(self, ranked: RankedCause) -> str:
         why = self._why(ranked)
         reason = f"{_capital(why.removeprefix(', since '))}, so this fits best. " if why else ""
+        if self.overtaken:
+            reason += (
+                f"That leaves **{self.fix_title}** unsupported, so dismiss it on the fix card "
+                "rather than run it. "
+            )
         return (
             f"**Likely cause:** {_capital(ranked.cause.summary)}. {reason}This is not something "
             f"a script on the PC fixes; the remedy is:\n\n{_bullets(ranked.cause.steps)}\n\n"

@@ -273,20 +273,23 @@ def find_phrase(tokens: Sequence[str], phrase: Sequence[str]) -> tuple[bool, boo
     if not phrase:
         return False, False
     content = [word for word in phrase if word not in FILLER] or list(phrase)
-    wanted = set(content)
     span = len(phrase) + 3
-    positions = [index for index, token in enumerate(tokens) if token in wanted]
-    if not positions:
-        return False, False
     found_any = False
-    for start in positions:
-        window = tokens[start : start + span]
-        if not wanted.issubset(window):
+    for start, token in enumerate(tokens):
+        if token != content[0]:
+            continue
+        # The content words in order, each within the window: "every night ... pc" is not
+        # "every pc".
+        last = start
+        for word in content[1:]:
+            try:
+                last = tokens.index(word, last + 1, start + span)
+            except ValueError:
+                last = -1
+                break
+        if last < 0:
             continue
         found_any = True
-        last = max(
-            start + window.index(word) for word in wanted
-        )  # the window ends at the phrase's last content word
         inside = tokens[start : last + 1]
         before = tokens[:start]
         phrase_words = set(phrase)
@@ -541,6 +544,19 @@ FAILED_PHRASES = (
     "still cannot",
     "still doesn't",
     "still drops",
+    "still slow",
+    "still stuck",
+    "still freezing",
+    "still freezes",
+    "still hangs",
+    "still hanging",
+    "still crashing",
+    "still locked",
+    "still locks",
+    "still asking",
+    "still prompting",
+    "still no",
+    "still black",
     "still dropping",
     "same error",
     "same problem",

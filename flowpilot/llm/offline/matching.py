@@ -25,7 +25,7 @@ from flowpilot.llm.offline.language import (
 )
 
 FUZZY_CUTOFF = 87.0
-FUZZY_MIN_LENGTH = 5
+FUZZY_MIN_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,9 @@ def _clause_findings(
         best: tuple[int, Finding] | None = None
         for confirmation in item.confirms:
             strength = _strength(confirmation, tokens, signal_names)
+            if strength and confirmation.echoes_words:
+                # Echoing the engineer's words is the fallback when nothing specific fits.
+                strength = 1
             if strength and (best is None or strength > best[0]):
                 finding = Finding(
                     item=item,

@@ -11,7 +11,8 @@ A dialogue file holds ``id``, ``family``, ``problem``, ``turns`` and ``expect``.
 ``say`` and optionally ``apply`` (the fix is applied before the message), ``understood`` (fact
 fragments that must be promoted this turn), ``closes`` (lane items that must close), ``never``
 (fragments that must not be in What we know afterwards), ``outcome`` (the FIX_OUTCOME
-expected) and ``confirm`` (false: leave the outcome unconfirmed). ``expect`` holds ``runbook``
+expected), ``confirm`` (false: leave the outcome unconfirmed) and ``recurs`` (the problem came
+back after a fix that worked: the next cause must follow). ``expect`` holds ``runbook``
 (where the dialogue must end), ``cause`` (the leading cause the final fix or remedy is for) and
 ``recovery`` (true when a failed fix must be followed by a different cause).
 """
@@ -45,6 +46,7 @@ class Turn:
     never: tuple[str, ...] = ()
     outcome: str | None = None
     confirm: bool = True
+    recurs: bool = False
 
 
 @dataclass
@@ -111,19 +113,24 @@ class SessionPlayer:
         reply = parse_markers(result.text)
         self.messages.append(Message("assistant", reply.display_text))
         closed: list[str] = []
+        # A promotion closes its item whether or not this reply's lane still lists it (the
+        # lane merge keeps removed rows, the promotion marks them done).
+        known_items = {*self.questions, *self.checks}
         if reply.tasks is not None:
             self.questions = [question.text for question in reply.tasks.questions]
             self.checks = [check.label for check in reply.tasks.checks]
+            known_items |= {*self.questions, *self.checks}
         promoted = []
         for promotion in reply.promotions:
             if promotion.text in self.facts:
                 continue
             self.facts.append(promotion.text)
             promoted.append(promotion.text)
+            if promotion.ref in known_items:
+                closed.append(promotion.ref)
             for lane in (self.questions, self.checks):
                 if promotion.ref in lane:
                     lane.remove(promotion.ref)
-                    closed.append(promotion.ref)
         if reply.fix is not None:
             if self.active_fix is not None:
                 self.fix_history.append(self.active_fix)
@@ -172,6 +179,7 @@ def load_dialogues(directory: Path = DIALOGUES_DIR) -> tuple[Dialogue, ...]:
                 never=tuple(str(text) for text in turn.get("never") or []),
                 outcome=turn.get("outcome"),
                 confirm=bool(turn.get("confirm", True)),
+                recurs=bool(turn.get("recurs", False)),
             )
             for turn in data["turns"]
         ]
@@ -244,6 +252,9 @@ def play(dialogue: Dialogue, client: LLMClient, *, system: str = "") -> Dialogue
     failed_causes: list[str] = []
     for turn in dialogue.turns:
         record = player.say(turn.say, apply=turn.apply, confirm=turn.confirm)
+        if turn.recurs and causes_named:
+            # "It's broken again" after a fix that worked: its cause was not the whole story.
+            failed_causes.append(causes_named[-1])
         named = cause_named(runbook, record.reply)
         if named is not None:
             causes_named.append(named.id)
@@ -326,7 +337,8 @@ def unsupported(fact: str, said: Iterable[str]) -> str:
     evidence = ""
     if "(“" in fact:
         evidence = fact.split("(“", 1)[1].rsplit("”)", 1)[0]
-    elif re.match(r"^[A-Z][A-Za-z ]{1,30}: ", fact):
+    elif ": " in fact:
+        # "Topic: words" and "..., as reported: words" carry the engineer's own words.
         evidence = fact.split(": ", 1)[1]
     else:
         return "names no evidence"

@@ -1,0 +1,105 @@
+"""
+Keyset ("cursor") pagination for API lists, newest first by ``(updated_at, id)`` or any
+``(timestamp, id)`` pair. A page costs the same at row 10 and at row 10,000: the cursor is the
+last row's key, never an offset. Lists answer ``{"results": [...], "next": url | null}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q
+from django.utils.dateparse import parse_datetime
+from rest_framework.request import Request
+
+from flowpilot.errors import DomainError
+
+M = TypeVar("M", bound=Model)
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 100
+
+
+class InvalidCursor(DomainError):
+    status = 400
+    code = "invalid_cursor"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The key of the last row shown: the next page starts strictly after it."""
+
+    moment: datetime
+    pk: int
+
+    def encode(self) -> str:
+        raw = f"{self.moment.isoformat()}|{self.pk}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            moment_text, pk_text = raw.split("|", 1)
+            moment, pk = parse_datetime(moment_text), int(pk_text)
+        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+            raise InvalidCursor("This page link is not valid; start from the first page.") from exc
+        if moment is None or not 0 < pk < 2**63:
+            raise InvalidCursor("This page link is not valid; start from the first page.")
+        return cls(moment=moment, pk=pk)
+
+    def after(self, field: str) -> Q:
+        """Rows after this one in ``-field, -id`` order. The plain ``<=`` keeps an index range."""
+        return Q(**{f"{field}__lte": self.moment}) & (
+            Q(**{f"{field}__lt": self.moment}) | Q(pk__lt=self.pk)
+        )
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    cursor: Cursor | None
+    limit: int
+
+
+def page_request(request: Request) -> PageRequest:
+    """``?cursor=…&limit=…`` of a list request; a bad cursor is a 400, a bad limit the default."""
+    raw = request.query_params.get("cursor") or ""
+    cursor = Cursor.decode(raw) if raw else None
+    try:
+        limit = int(request.query_params.get("limit") or DEFAULT_LIMIT)
+    except ValueError:
+        limit = DEFAULT_LIMIT
+    return PageRequest(cursor=cursor, limit=max(1, min(limit, MAX_LIMIT)))
+
+
+def next_link(
+    request: Request, rows: Sequence[Model], page: PageRequest, field: str = "updated_at"
+) -> str | None:
+    """The URL of the following page, or None on the last one. ``rows`` holds up to
+    ``limit + 1`` rows: the extra one only says that more exist."""
+    if len(rows) <= page.limit:
+        return None
+    last = rows[page.limit - 1]
+    cursor = Cursor(moment=getattr(last, field), pk=int(last.pk))
+    params = request.query_params.copy()
+    params["cursor"] = cursor.encode()
+    params["limit"] = str(page.limit)
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+def paginated_body(
+    request: Request,
+    rows: Sequence[M],
+    page: PageRequest,
+    serialize: Callable[[Sequence[M]], Any],
+    field: str = "updated_at",
+) -> dict[str, Any]:
+    """The list envelope: the page's rows serialized and the link to the next page."""
+    return {
+        "results": serialize(rows[: page.limit]),
+        "next": next_link(request, rows, page, field),
+    }
