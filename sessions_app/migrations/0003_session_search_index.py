@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_session_tables_hot'),
-        ('sessions_app', '0001_initial'),
+        ('sessions_app', '0002_aisession_picked_up_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
