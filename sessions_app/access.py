@@ -30,14 +30,14 @@ def get_session(
     session = get_for_account(AISession.objects.select_related("user"), user.account, pk=session_id)
     if for_write:
         require_engineer_or_admin(user)
-        if not is_on_session(user, session):
+        if not can_work_on(user, session):
             raise Forbidden("Only the session's engineer or whoever picked it up can change it.")
         if not allow_closed and session.status == SessionStatus.RESOLVED:
             raise Conflict(SESSION_CLOSED, code="session_closed")
     return session
 
 
-def is_on_session(user: User, session: AISession) -> bool:
+def can_work_on(user: User, session: AISession) -> bool:
     """The session's engineer, whoever picked it up, or an admin/owner: may change or reopen."""
     if not user.can_act:
         return False
@@ -46,10 +46,10 @@ def is_on_session(user: User, session: AISession) -> bool:
     return session.user_id == user.pk or session.escalated_to_id == user.pk
 
 
-def can_work_on(user: User, session: AISession) -> bool:
+def can_edit(user: User, session: AISession) -> bool:
     """Whether the page offers write controls: on the session, and the session is open."""
-    return is_on_session(user, session) and session.status != SessionStatus.RESOLVED
+    return can_work_on(user, session) and session.status != SessionStatus.RESOLVED
 
 
 def can_reopen(user: User, session: AISession) -> bool:
-    return is_on_session(user, session) and session.status == SessionStatus.RESOLVED
+    return can_work_on(user, session) and session.status == SessionStatus.RESOLVED

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -171,3 +173,37 @@ class TestPage:
         assert "session_closed" not in htmx["HX-Trigger"]
         assert "read-only" in htmx["HX-Trigger"]
         assert not Fact.objects.filter(session=session).exists()
+
+
+class TestViewerSessionList:
+    def test_viewer_lists_the_accounts_sessions_filtered_with_flat_queries(
+        self,
+        engineer: User,
+        teammate: User,
+        viewer: User,
+        stranger: User,
+        client_for: Callable[[User], Client],
+    ) -> None:
+        mine = make_session(engineer, "Outlook keeps asking for a password")
+        resolved(teammate)
+        make_session(stranger, "Someone else's printer")
+        page = client_for(viewer)
+        page.get("/sessions")
+        with CaptureQueriesContext(connection) as few:
+            html = page.get("/sessions").content.decode()
+        assert "Outlook keeps asking for a password" in html
+        assert html.count("data-session-id=") >= 2
+        assert "Someone else" not in html
+        assert "No sessions yet" not in html
+        assert 'href="/sessions/new"' not in html
+        only_jane = page.get(f"/sessions?engineer={engineer.pk}").content.decode()
+        assert f'data-session-id="{mine.pk}"' in only_jane
+        assert "Sam Patel</td>" not in only_jane
+        done = page.get("/sessions?status=resolved").content.decode()
+        assert f'data-session-id="{mine.pk}"' not in done
+        for index in range(15):
+            make_session(engineer, f"Problem {index}")
+        with CaptureQueriesContext(connection) as many:
+            page.get("/sessions")
+        assert len(many.captured_queries) == len(few.captured_queries)
+        assert page.get("/sessions?engineer=x&before=99999999999999999999").status_code == 200
