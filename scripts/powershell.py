@@ -91,6 +91,14 @@ def parse_lenient(source: str | bytes) -> Tree:
     stays where it was; the rewrite is kept only when it leaves fewer errors.
     """
     data = source.encode("utf-8") if isinstance(source, str) else source
+    # Most scripts list properties somewhere (``Select-Object Name, Id``): rewriting those
+    # first, outside what a quick scan sees as strings and comments, usually leaves one clean
+    # parse, which is far cheaper than the grammar's error recovery.
+    quick = _quick_rewrite(data)
+    if quick is not None:
+        tree = parse(quick)
+        if not tree.root_node.has_error:
+            return tree
     tree = parse(data)
     if not tree.root_node.has_error:
         return tree
@@ -98,10 +106,7 @@ def parse_lenient(source: str | bytes) -> Tree:
     masked = bytearray(data)
     for node in walk(tree.root_node):
         if node.type in ("string_literal", "comment"):
-            # Keep the delimiters visible to the patterns, hide what is inside.
-            for index in range(node.start_byte + 1, max(node.start_byte + 1, node.end_byte - 1)):
-                if masked[index] not in (0x0A, 0x0D):
-                    masked[index] = 0x78
+            _mask(masked, node.start_byte, node.end_byte)
     best = tree
     fewest = len(errors)
     base = ((_MULTIPLIER, None), (_BAREWORD_COMMA, b" "))
@@ -141,3 +146,41 @@ def _rewrite(
                 piece = replacement or data[at : at + len(match.group(0))].lower()
                 rewritten[at : at + len(piece)] = piece
     return bytes(rewritten)
+
+
+# Strings, here-strings and comments as a quick scan sees them (the parse decides for real).
+_OPAQUE = re.compile(
+    rb"@'.*?\n'@|@\".*?\n\"@|'(?:[^']|'')*'|\"(?:[^\"`]|`.)*\"|<#.*?#>|#[^\n]*",
+    re.DOTALL,
+)
+
+
+def _quick_rewrite(data: bytes) -> bytes | None:
+    """``data`` with the bare-word commas and upper-case multipliers rewritten outside what
+    looks like strings and comments; None when there is nothing to rewrite."""
+    if not (_BAREWORD_COMMA.search(data) or _MULTIPLIER.search(data)):
+        return None
+    hidden = _OPAQUE.sub(_hide, data)
+    rewritten = bytearray(data)
+    for pattern, replacement in ((_MULTIPLIER, None), (_BAREWORD_COMMA, b" ")):
+        for match in pattern.finditer(hidden):
+            at = match.start()
+            piece = replacement or data[at : match.end()].lower()
+            rewritten[at : at + len(piece)] = piece
+    return bytes(rewritten)
+
+
+_VISIBLE = re.compile(rb"[^\r\n]")
+
+
+def _mask(buffer: bytearray, start: int, end: int) -> None:
+    """Hide what is between a string's or comment's delimiters (line breaks stay)."""
+    if end - start > 2:
+        buffer[start + 1 : end - 1] = _VISIBLE.sub(b"x", bytes(buffer[start + 1 : end - 1]))
+
+
+def _hide(match: re.Match[bytes]) -> bytes:
+    text = match.group(0)
+    if len(text) <= 2:
+        return text
+    return text[:1] + _VISIBLE.sub(b"x", text[1:-1]) + text[-1:]

@@ -28,6 +28,8 @@ from scripts.services import generation, library
 from sessions_app.access import get_session
 from sessions_app.models import AISession
 
+PAGE_SIZE = 48
+
 
 def _template(request: AuthedRequest, template_id: int) -> ScriptTemplate:
     try:
@@ -47,13 +49,23 @@ def _linked_session(request: AuthedRequest, raw: str | None) -> AISession | None
 def library_page(request: AuthedRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     query = request.GET.get("q", "")
-    rows = list(selectors.templates(request.user.account_id, category=category, query=query))
+    raw_page = request.GET.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 10_000 else 1
+    # Page before decorating: one more row than shown says whether a next page exists.
+    start = (page - 1) * PAGE_SIZE
+    rows = list(
+        selectors.templates(request.user.account_id, category=category, query=query).defer("body")[
+            start : start + PAGE_SIZE + 1
+        ]
+    )
     context = {
         "nav": "scripts",
         "categories": selectors.categories(request.user.account),
         "category": category,
         "query": query,
-        "templates": [{"template": t, "provenance": provenance(t)} for t in rows],
+        "page": page,
+        "has_next": len(rows) > PAGE_SIZE,
+        "templates": [{"template": t, "provenance": provenance(t)} for t in rows[:PAGE_SIZE]],
         "pending_drafts": selectors.drafts(request.user.account)[:20]
         if request.user.can_act
         else [],

@@ -54,8 +54,13 @@ def test_library_page_query_count_is_flat(
         client.get("/scripts")
     _extra_templates(engineer, 200)
     with django_assert_max_num_queries(10) as large:
-        assert "Bulk 199" in client.get("/scripts").content.decode()
+        html = client.get("/scripts").content.decode()
     assert len(large.captured_queries) == len(small.captured_queries)
+    # The library is paged: a page shows at most PAGE_SIZE cards and links the next one.
+    assert html.count('data-testid="template-card"') == 48
+    assert 'data-testid="library-next"' in html
+    last = client.get("/scripts?page=5").content.decode()
+    assert 'data-testid="library-prev"' in last and 'data-testid="library-next"' not in last
 
 
 def test_generator_renders_a_secret_and_stores_it_redacted(

@@ -29,10 +29,8 @@
     if (box.checked) {
       button.dataset.savedBlock = button.dataset.copyBlocked || "";
       delete button.dataset.copyBlocked;
-      button.removeAttribute("aria-disabled");
     } else {
       button.dataset.copyBlocked = button.dataset.savedBlock || "Tick “I understand” first.";
-      button.setAttribute("aria-disabled", "true");
     }
   });
 
