@@ -39,6 +39,7 @@ from sessions_app import selectors
 from sessions_app.access import can_edit, can_reopen, get_session
 from sessions_app.memory import selectors as memory_selectors
 from sessions_app.models import AISession, AISessionStep, SessionStatus
+from sessions_app.ports import ticket_links
 from sessions_app.services import assistant, chat, facts, lane, sessions
 from sessions_app.services.steps import MESSAGE_LIMIT
 
@@ -259,6 +260,7 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
         "can_reopen": can_reopen(request.user, session),
         "error": None,
         "message_form": MessageForm(),
+        "ticket_links": ticket_links(session=session, user=request.user),
         "editing_fact_id": _int(request.GET.get("edit")),
         "autostart": _autostart(page.pending_step),
         # "Solved before": from what the page already read (no step or fact query of its own).
