@@ -18,6 +18,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpi
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+# Pages render with the source static files (no collectstatic manifest in a bench run).
+os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ["LLM_PROVIDER"] = "offline"
 os.environ["ANTHROPIC_API_KEY"] = ""
 
