@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
+    "flowpilot.middleware.PageDomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "flowpilot.urls"
