@@ -48,6 +48,13 @@ SETTINGS_ROWS = [
         "audit", "Audit log", "Sign-ins, policy changes and sign-outs.", "account-audit", "owner"
     ),
     SettingsRow(
+        "status",
+        "System status",
+        "Database, Redis and background worker health.",
+        "system-status",
+        "owner",
+    ),
+    SettingsRow(
         "admin",
         "Administration",
         "Users, audit log and data of this account.",
@@ -84,6 +91,11 @@ def settings_rows(user: User) -> list[dict[str, Any]]:
             continue
         rows.append({"key": row.key, "label": row.label, "help": row.help, "url": url})
     return rows
+
+
+def account_members(account: Account) -> QuerySet[User]:
+    """Everyone in the account, by name (filter menus)."""
+    return scoped(User, account).order_by("name", "email").only("pk", "name", "email")
 
 
 def account_people(viewer: User) -> list[dict[str, Any]]:
