@@ -56,6 +56,8 @@ def test_new_session_shows_solved_before_and_uses_the_fix(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "memory-solved-before.png"), full_page=True)
 
+    # The first reply finishing refreshes the panel too: wait for it before opening an entry.
+    expect(page.get_by_test_id("streaming-reply")).to_have_count(0, timeout=30_000)
     # A turn that adds a fact refreshes the panel (session-changed → hx-get).
     with page.expect_response(lambda r: r.url.endswith("/solved-before") and r.ok):
         page.get_by_test_id("note-input").fill(
