@@ -127,6 +127,8 @@ class AISession(models.Model):
     objects = AISessionManager()
 
     class Meta:
+        verbose_name = "AI session"
+        verbose_name_plural = "AI sessions"
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["account", "user", "-updated_at"]),
@@ -177,6 +179,8 @@ class AISessionStep(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "session step"
+        verbose_name_plural = "session steps"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["session", "created_at"])]
 
@@ -219,6 +223,8 @@ class TaskItem(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "task lane item"
+        verbose_name_plural = "task lane items"
         ordering = ["position", "id"]
         indexes = [models.Index(fields=["session", "kind", "position"])]
 
@@ -259,6 +265,8 @@ class Fact(models.Model):
     objects = FactQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "fact"
+        verbose_name_plural = "facts"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["session", "deleted_at"])]
 
@@ -321,6 +329,8 @@ class SuggestedFix(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "suggested fix"
+        verbose_name_plural = "suggested fixes"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
