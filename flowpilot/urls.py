@@ -6,6 +6,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("scripts.api.urls")),
     path("", include("sessions_app.api.urls")),
+    path("", include("sessions_app.memory.api_urls")),
     path("", include("handoffs.api.urls")),
     path("", include("psa.api.urls")),
 ]

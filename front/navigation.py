@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 # (key, label, url name). Sections whose pages are not installed show as unavailable.
 NAVIGATION = [
     ("sessions", "Sessions", "sessions-list"),
+    ("history", "History", "memory-search"),
     ("escalations", "Escalations", "escalation-queue"),
     ("scripts", "Scripts", "scripts-library"),
     ("tickets", "Tickets", "tickets-list"),
@@ -24,6 +25,7 @@ PALETTE = [
     ("New session", "session-new", "N"),
     ("Go to escalations", "escalation-queue", "E"),
     ("All sessions", "sessions-list", "S"),
+    ("Search history", "memory-search", "H"),
     ("Open script generator", "scripts-generate", "G"),
     ("Dashboard", "dashboard", "D"),
 ]

@@ -324,6 +324,10 @@ class SuggestedFix(models.Model):
     failure_reason = models.TextField(blank=True, default="")
     pending_reason = models.TextField(blank=True, default="")
     ai_outcome_proposal = models.JSONField(null=True, blank=True)
+    # Proposed by "Use this fix" from a past session (institutional memory).
+    reused_from = models.ForeignKey(
+        AISession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     superseded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -366,3 +370,11 @@ class SuggestedFix(models.Model):
             "failure_reason": self.failure_reason,
             "pending_reason": self.pending_reason,
         }
+
+
+# The search index of institutional memory lives in its own module (imported here so Django
+# registers its models with this app).
+from sessions_app.memory_models import (  # noqa: E402, F401
+    SessionSearchDocument,
+    SessionSearchTerm,
+)

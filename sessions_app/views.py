@@ -36,6 +36,7 @@ from accounts.permissions import engineer_or_admin_required
 from flowpilot.errors import DomainError, Forbidden, NotFound
 from sessions_app import selectors
 from sessions_app.access import can_work_on, get_session
+from sessions_app.memory import selectors as memory_selectors
 from sessions_app.models import AISession, AISessionStep
 from sessions_app.services import assistant, chat, facts, lane, sessions
 from sessions_app.services.steps import MESSAGE_LIMIT
@@ -229,6 +230,12 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
         "message_form": MessageForm(),
         "editing_fact_id": _int(request.GET.get("edit")),
         "autostart": _autostart(page.pending_step),
+        # "Solved before": from what the page already read (no step or fact query of its own).
+        "solved_before": memory_selectors.similar_for_session(
+            session,
+            facts=[fact.text for fact in page.facts],
+            first_message=None if page.hidden_steps or not page.steps else page.steps[0].content,
+        ),
     }
     return render(request, "sessions_app/detail.html", context)
 

@@ -34,6 +34,7 @@ class SuggestedFixSerializer(serializers.ModelSerializer[SuggestedFix]):
             "failure_reason",
             "pending_reason",
             "ai_outcome_proposal",
+            "reused_from",
             "superseded_at",
             "created_at",
             "updated_at",

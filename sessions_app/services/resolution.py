@@ -28,6 +28,7 @@ from flowpilot.errors import Conflict, Unprocessable
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.ports import ticket_writeback
 from sessions_app.services.previews import get_preview
+from sessions_app.signals import session_history_changed
 
 MARKDOWN_LIMIT = 50_000
 REASON_LIMIT = 2000
@@ -124,6 +125,7 @@ def _resolve(
         type="session.resolved",
         payload={"session_id": session.pk, "via": "psa" if receipt else "local"},
     )
+    session_history_changed.send(sender=AISession, session_id=session.pk)
     outcome = "resolved" if receipt else "resolved_local"
     return PostResult(outcome=outcome, session=session, markdown=text, psa=receipt)
 

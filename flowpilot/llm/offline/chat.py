@@ -177,7 +177,19 @@ def _track_runbook(problem: str, user_messages: list[str]) -> _Track:
     return track
 
 
+_switch_cache: dict[tuple[int, str], tuple[Runbook, str] | None] = {}
+
+
 def _switch_target(runbook: Runbook, text: str) -> tuple[Runbook, str] | None:
+    key = (id(runbook), text)
+    if key not in _switch_cache:
+        if len(_switch_cache) >= 8192:
+            _switch_cache.clear()
+        _switch_cache[key] = _find_switch_target(runbook, text)
+    return _switch_cache[key]
+
+
+def _find_switch_target(runbook: Runbook, text: str) -> tuple[Runbook, str] | None:
     reading = read_message(runbook, text)
     for finding in reading.findings:
         if finding.confirmation.switch:

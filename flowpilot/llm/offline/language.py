@@ -599,46 +599,64 @@ SUCCESS_PHRASES = (
 )
 
 
+def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    body = "|".join(re.escape(phrase) for phrase in sorted(phrases, key=len, reverse=True))
+    return re.compile(r"(?<![a-z0-9])(?:" + body + r")(?![a-z0-9])")
+
+
+_PARTIAL_RE = _alternation(PARTIAL_PHRASES)
+_FAILED_RE = _alternation(FAILED_PHRASES)
+_SUCCESS_RE = _alternation(SUCCESS_PHRASES)
+
+
+@functools.lru_cache(maxsize=4096)
 def is_yes(text: str) -> bool:
     return bool(_YES_RE.match(normalize(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def is_no(text: str) -> bool:
     return bool(_NO_RE.match(normalize(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def asks_for_fix(text: str) -> bool:
     return bool(_FIX_REQUEST_RE.search(normalize(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def asks_for_checks(text: str) -> bool:
     return bool(_CHECK_REQUEST_RE.search(normalize(text)))
 
 
+@functools.lru_cache(maxsize=4096)
 def says_broken_again(text: str) -> bool:
     return bool(_BROKEN_AGAIN_RE.search(normalize(text)))
 
 
-def _contains(text: str, phrase: str) -> bool:
-    return re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text) is not None
-
-
-def _unnegated(text: str, phrase: str) -> bool:
-    for match in re.finditer(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text):
+def _unnegated_match(pattern: re.Pattern[str], text: str) -> bool:
+    for match in pattern.finditer(text):
         clause = re.split(r"[.,;:!?\n()]", text[: match.start()])[-1]
         if not any(word in NEGATORS for word in clause.split()[-3:]):
             return True
     return False
 
 
+def _unnegated(text: str, phrase: str) -> bool:
+    return _unnegated_match(
+        re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])"), text
+    )
+
+
+@functools.lru_cache(maxsize=4096)
 def outcome_of(text: str) -> str | None:
     """The fix outcome a message reports, if any: partial, failed or success."""
     latest = normalize(text)
-    if any(_unnegated(latest, phrase) for phrase in PARTIAL_PHRASES):
+    if _unnegated_match(_PARTIAL_RE, latest):
         return "applied_partial"
-    if any(_contains(latest, phrase) for phrase in FAILED_PHRASES):
+    if _FAILED_RE.search(latest):
         return "applied_failed"
-    if any(_unnegated(latest, phrase) for phrase in SUCCESS_PHRASES):
+    if _unnegated_match(_SUCCESS_RE, latest):
         return "applied_success"
     return None
 

@@ -94,45 +94,78 @@ def _read(runbook: Runbook, text: str) -> Reading:
     )
 
 
+@dataclass(frozen=True)
+class _Entry:
+    item: Question | Check
+    confirmation: Confirmation
+    pattern: tuple[str, ...]
+    negated: bool  # a ``when_not`` phrase: it establishes the confirmation when negated
+
+
+_Index = tuple[dict[str, list[_Entry]], dict[str, list[_Entry]]]
+_indexes: dict[int, _Index] = {}
+
+
+def _index_of(runbook: Runbook) -> _Index:
+    """Phrases by their first content word, and signal-bearing confirmations by signal, so a
+    clause is only tested against the phrases that can occur in it."""
+    cached = _indexes.get(id(runbook))
+    if cached is not None:
+        return cached
+    by_word: dict[str, list[_Entry]] = {}
+    by_signal: dict[str, list[_Entry]] = {}
+    for item in runbook.items:
+        for confirmation in item.confirms:
+            for patterns, negated in (
+                (confirmation.patterns, False),
+                (confirmation.negated_patterns, True),
+            ):
+                for pattern in patterns:
+                    if not pattern:
+                        continue
+                    content = [word for word in pattern if word not in FILLER] or list(pattern)
+                    entry = _Entry(item, confirmation, pattern, negated)
+                    by_word.setdefault(content[0], []).append(entry)
+            for signal in confirmation.signals:
+                by_signal.setdefault(signal, []).append(_Entry(item, confirmation, (), False))
+    _indexes[id(runbook)] = (by_word, by_signal)
+    return by_word, by_signal
+
+
 def _clause_findings(
     runbook: Runbook, clause: str, tokens: tuple[str, ...], signal_names: set[str]
 ) -> list[Finding]:
+    """Per item, the strongest confirmation the clause establishes: a longer phrase beats a
+    shorter one, any phrase beats a bare signal, and echoing the engineer's words is the
+    fallback when nothing specific fits; ties go to the confirmation listed first."""
+    by_word, by_signal = _index_of(runbook)
+    strengths: dict[tuple[int, int], int] = {}
+    for word in set(tokens):
+        for entry in by_word.get(word, ()):
+            present, negated = find_phrase(tokens, entry.pattern)
+            if present and negated == entry.negated:
+                key = (id(entry.item), id(entry.confirmation))
+                strengths[key] = max(strengths.get(key, 0), _weight(entry.pattern))
+    for name in signal_names:
+        for entry in by_signal.get(name, ()):
+            key = (id(entry.item), id(entry.confirmation))
+            strengths.setdefault(key, 1)
+    if not strengths:
+        return []
     found: list[Finding] = []
     for item in runbook.items:
-        best: tuple[int, Finding] | None = None
+        best: tuple[int, Confirmation] | None = None
         for confirmation in item.confirms:
-            strength = _strength(confirmation, tokens, signal_names)
+            strength = strengths.get((id(item), id(confirmation)), 0)
             if strength and confirmation.echoes_words:
-                # Echoing the engineer's words is the fallback when nothing specific fits.
                 strength = 1
             if strength and (best is None or strength > best[0]):
-                finding = Finding(
-                    item=item,
-                    confirmation=confirmation,
-                    clause=clause,
-                    by_signal=strength == 1,
-                )
-                best = (strength, finding)
+                best = (strength, confirmation)
         if best is not None:
-            found.append(best[1])
+            found.append(
+                Finding(item=item, confirmation=best[1], clause=clause, by_signal=best[0] == 1)
+            )
     return found
-
-
-def _strength(confirmation: Confirmation, tokens: tuple[str, ...], signals: set[str]) -> int:
-    """0 when the clause does not establish ``confirmation``; otherwise a rank where a
-    longer phrase beats a shorter one and any phrase beats a bare signal."""
-    best = 0
-    for pattern in confirmation.patterns:
-        found, negated = find_phrase(tokens, pattern)
-        if found and not negated:
-            best = max(best, _weight(pattern))
-    for pattern in confirmation.negated_patterns:
-        found, negated = find_phrase(tokens, pattern)
-        if found and negated:
-            best = max(best, _weight(pattern))
-    if not best and signals.intersection(confirmation.signals):
-        best = 1
-    return best
 
 
 def _weight(pattern: tuple[str, ...]) -> int:

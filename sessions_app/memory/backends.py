@@ -1,0 +1,115 @@
+"""
+The two engines behind one interface: PostgreSQL (weighted ``tsvector`` + GIN,
+``websearch_to_tsquery``, ``ts_rank_cd``; ``pg_trgm`` for misspelled words) and SQLite (FTS5
+with ``bm25``; the same trigram similarity computed in Python over the account's words).
+
+An engine does two things: correct unknown words against the account's vocabulary, and return
+the best candidate documents for a set of words. The final order is decided by the shared
+ranking in ``selectors`` so both engines answer the same first hit. Moving to a dedicated
+engine (OpenSearch, say) means one more class here that answers these two calls.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.functions import Length
+
+from sessions_app.memory import text
+from sessions_app.memory_models import SessionSearchDocument, SessionSearchTerm
+
+Mode = Literal["all", "any"]
+# pg_trgm's default similarity threshold (the ``%`` operator).
+TRIGRAM_THRESHOLD = 0.3
+DOC = SessionSearchDocument._meta.db_table
+TERM = SessionSearchTerm._meta.db_table
+FTS = "sessions_app_search_fts"
+
+
+class Engine(Protocol):
+    def corrections(self, account_id: int, words: list[str]) -> dict[str, str]: ...
+
+    def candidates(
+        self, queryset: QuerySet[SessionSearchDocument], words: list[str], mode: Mode, limit: int
+    ) -> list[SessionSearchDocument]: ...
+
+
+def _best(word: str, rows: list[tuple[str, int]]) -> str | None:
+    scored = [
+        (text.similarity(word, term), count, term)
+        for term, count in rows
+        if term != word and text.similarity(word, term) >= TRIGRAM_THRESHOLD
+    ]
+    if not scored:
+        return None
+    scored.sort(key=lambda item: (-item[0], -item[1], item[2]))
+    return scored[0][2]
+
+
+class PostgresEngine:
+    def corrections(self, account_id: int, words: list[str]) -> dict[str, str]:
+        if not words:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT q.word, t.term FROM unnest(%s::text[]) AS q(word) "  # noqa: S608 - fixed SQL, bound values
+                "CROSS JOIN LATERAL ("
+                f"  SELECT term FROM {TERM} WHERE account_id = %s AND term %% q.word "
+                "   AND term <> q.word"
+                "   ORDER BY similarity(term, q.word) DESC, doc_count DESC, term LIMIT 1"
+                ") AS t",
+                [words, account_id],
+            )
+            return dict(cursor.fetchall())
+
+    def candidates(
+        self, queryset: QuerySet[SessionSearchDocument], words: list[str], mode: Mode, limit: int
+    ) -> list[SessionSearchDocument]:
+        query = (" or " if mode == "any" else " ").join(words)
+        tsquery = "websearch_to_tsquery('english', %s)"
+        return list(
+            queryset.extra(  # noqa: S610 - fixed SQL, bound values
+                select={"engine_rank": f"ts_rank_cd(search_vector, {tsquery})"},
+                select_params=[query],
+                where=[f"search_vector @@ {tsquery}"],
+                params=[query],
+            ).order_by("-engine_rank", "-id")[:limit]
+        )
+
+
+class SqliteEngine:
+    def corrections(self, account_id: int, words: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for word in words:
+            rows = list(
+                SessionSearchTerm.objects.annotate(size=Length("term"))
+                .filter(
+                    account_id=account_id,
+                    size__gte=max(1, len(word) - 3),
+                    size__lte=len(word) + 3,
+                )
+                .values_list("term", "doc_count")
+            )
+            best = _best(word, rows)
+            if best is not None:
+                found[word] = best
+        return found
+
+    def candidates(
+        self, queryset: QuerySet[SessionSearchDocument], words: list[str], mode: Mode, limit: int
+    ) -> list[SessionSearchDocument]:
+        match = (" OR " if mode == "any" else " AND ").join(f'"{word}"' for word in words)
+        return list(
+            queryset.extra(  # noqa: S610 - fixed SQL, bound values
+                select={"engine_rank": f"-bm25({FTS}, 10.0, 4.0, 4.0, 2.0, 1.0)"},
+                tables=[FTS],
+                where=[f"{FTS}.rowid = {DOC}.id", f"{FTS} MATCH %s"],
+                params=[match],
+            ).order_by("-engine_rank", "-id")[:limit]
+        )
+
+
+def engine() -> Engine:
+    return PostgresEngine() if connection.vendor == "postgresql" else SqliteEngine()

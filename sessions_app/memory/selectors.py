@@ -1,0 +1,416 @@
+"""
+Reads of institutional memory: similar resolved sessions, search, and the context the
+assistant gets. One account at a time, always.
+
+A query runs in three steps whichever engine is behind it:
+
+1. its keywords are looked up in the account's lexicon (document counts → idf); an unknown word
+   is replaced by the closest known one (trigram similarity) so typos still find things;
+2. the engine returns the best candidates for those words (``ts_rank_cd`` or ``bm25``);
+3. the candidates are ranked by the shared scorer below: idf of each word found, times the
+   weight of the field it was found in (problem > fix > facts > note > the rest). It ignores word
+   order and decides the final order identically on PostgreSQL and SQLite.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flowpilot.errors import NotFound
+from sessions_app.memory import text
+from sessions_app.memory.backends import Mode, engine
+from sessions_app.memory.indexing import remembered_fix
+from sessions_app.memory.redaction import redact_parameters, redact_script
+from sessions_app.memory_models import DOCS_TERM, SessionSearchDocument, SessionSearchTerm
+from sessions_app.models import (
+    AISession,
+    AISessionStep,
+    Fact,
+    FixStatus,
+    SessionStatus,
+    StepRole,
+    SuggestedFix,
+)
+
+FIELD_WEIGHTS = (
+    ("problem", 3.0),
+    ("fix_text", 2.0),
+    ("facts_text", 1.5),
+    ("note_text", 1.0),
+    ("other_text", 0.5),
+)
+MAX_FIELD_WEIGHT = FIELD_WEIGHTS[0][1]
+# A session whose fix worked is the better memory when two match equally well.
+WORKED_BONUS = 0.03
+SIMILAR_LIMIT = 5
+SIMILAR_TERMS = 12
+SIMILAR_CANDIDATES = 60
+SIMILAR_MIN_SCORE = 0.12
+SEARCH_CANDIDATES = 200
+MIN_CORRECTABLE = 4
+QUERY_WORDS = 32
+
+DISPLAY_FIELDS = (
+    "id",
+    "session_id",
+    "account_id",
+    "problem",
+    "fix_text",
+    "facts_text",
+    "note_text",
+    "other_text",
+    "outcome",
+    "fix_id",
+    "fix_title",
+    "failed_fixes",
+    "engineer_id",
+    "engineer_name",
+    "ticket",
+    "resolved_at",
+)
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A query's usable words (typos corrected, unknown words dropped) and their idf."""
+
+    words: list[str]
+    terms: list[str]
+    corrections: dict[str, str]
+    idf: dict[str, float]
+    patterns: dict[str, re.Pattern[str]] = field(repr=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+
+@dataclass(frozen=True)
+class Match:
+    document: SessionSearchDocument
+    score: float
+    why: list[str]
+
+    @property
+    def session_id(self) -> int:
+        return self.document.session_id
+
+    @property
+    def worked(self) -> bool:
+        return self.document.outcome == FixStatus.APPLIED_SUCCESS
+
+    def as_dict(self) -> dict[str, Any]:
+        doc = self.document
+        return {
+            "session_id": doc.session_id,
+            "problem": doc.problem.split("\n", 1)[0],
+            "outcome": doc.outcome or None,
+            "fix_title": doc.fix_title or None,
+            "resolved_by": {"id": doc.engineer_id, "name": doc.engineer_name}
+            if doc.engineer_id
+            else None,
+            "resolved_at": doc.resolved_at.isoformat(),
+            "score": round(self.score, 3),
+            "why": self.why,
+            "ticket": doc.ticket or None,
+            "failed_fixes": [
+                {"title": item.get("title", ""), "reason": item.get("reason", "")}
+                for item in doc.failed_fixes or []
+            ],
+        }
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def prepare_query(
+    account_id: int, query_text: str, *, max_terms: int | None = None
+) -> PreparedQuery:
+    words = _unique(text.keywords(query_text))[:QUERY_WORDS]
+    if not words:
+        return PreparedQuery(words=[], terms=[], corrections={}, idf={}, patterns={})
+    counts = dict(
+        SessionSearchTerm.objects.filter(
+            account_id=account_id, term__in=[*words, DOCS_TERM]
+        ).values_list("term", "doc_count")
+    )
+    total = counts.pop(DOCS_TERM, 0)
+    if not total:
+        return PreparedQuery(words=words, terms=[], corrections={}, idf={}, patterns={})
+    unknown = [word for word in words if word not in counts and len(word) >= MIN_CORRECTABLE]
+    corrections = engine().corrections(account_id, unknown) if unknown else {}
+    if corrections:
+        counts.update(
+            SessionSearchTerm.objects.filter(
+                account_id=account_id, term__in=list(corrections.values())
+            ).values_list("term", "doc_count")
+        )
+    terms = _unique(
+        [
+            word if word in counts else corrections[word]
+            for word in words
+            if word in counts or word in corrections
+        ]
+    )
+    terms = [term for term in terms if counts.get(term, 0) > 0]
+    idf = {term: math.log(1 + total / counts[term]) for term in terms}
+    if max_terms is not None and len(terms) > max_terms:
+        # The most distinctive words say most about a problem ("ost", "dpd"); common ones
+        # ("outlook", "email") would pull in half the index.
+        keep = set(sorted(terms, key=lambda term: (-idf[term], term))[:max_terms])
+        terms = [term for term in terms if term in keep]
+        idf = {term: idf[term] for term in terms}
+    patterns = {
+        term: re.compile(
+            r"(?<![a-z0-9])" + re.escape(text.stem(term)) + r"[a-z0-9]{0,4}(?![a-z0-9])"
+        )
+        for term in terms
+    }
+    return PreparedQuery(
+        words=words, terms=terms, corrections=corrections, idf=idf, patterns=patterns
+    )
+
+
+def score_document(document: SessionSearchDocument, query: PreparedQuery) -> Match:
+    total = sum(query.idf.values()) * MAX_FIELD_WEIGHT
+    fields = [(getattr(document, name).lower(), weight) for name, weight in FIELD_WEIGHTS]
+    contributions: list[tuple[float, str]] = []
+    for term in query.terms:
+        pattern = query.patterns[term]
+        weight = next((w for value, w in fields if pattern.search(value)), 0.0)
+        if weight:
+            contributions.append((query.idf[term] * weight, term))
+    score = sum(value for value, _ in contributions) / total if total else 0.0
+    if contributions and document.outcome == FixStatus.APPLIED_SUCCESS:
+        score += WORKED_BONUS
+    contributions.sort(key=lambda item: (-item[0], item[1]))
+    return Match(document=document, score=min(score, 1.0), why=[term for _, term in contributions])
+
+
+def _rank(documents: list[SessionSearchDocument], query: PreparedQuery) -> list[Match]:
+    matches = [score_document(document, query) for document in documents]
+    matches.sort(
+        key=lambda match: (
+            -match.score,
+            -match.document.resolved_at.timestamp(),
+            -match.document.pk,
+        )
+    )
+    return [match for match in matches if match.why]
+
+
+def _base(account_id: int) -> Any:
+    return SessionSearchDocument.objects.filter(account_id=account_id).only(*DISPLAY_FIELDS)
+
+
+def ranked_matches(
+    account_id: int,
+    query: PreparedQuery,
+    *,
+    mode: Mode,
+    candidates: int,
+    queryset: Any = None,
+) -> list[Match]:
+    if query.empty:
+        return []
+    base = queryset if queryset is not None else _base(account_id)
+    found = engine().candidates(base, query.terms, mode, candidates)
+    if not found and mode == "all" and len(query.terms) > 1:
+        found = engine().candidates(base, query.terms, "any", candidates)
+    return _rank(found, query)
+
+
+# --- similar sessions ------------------------------------------------------------------------
+
+
+def session_text(problem: str, first_message: str, facts: list[str]) -> str:
+    return "\n".join([problem, first_message, *facts])
+
+
+def similar_to_text(
+    account_id: int,
+    query_text: str,
+    *,
+    exclude_session_id: int | None = None,
+    limit: int = SIMILAR_LIMIT,
+) -> list[Match]:
+    """Resolved sessions of the account most like the text, best first, never the session itself."""
+    query = prepare_query(account_id, query_text, max_terms=SIMILAR_TERMS)
+    base = _base(account_id)
+    if exclude_session_id is not None:
+        base = base.exclude(session_id=exclude_session_id)
+    matches = ranked_matches(
+        account_id, query, mode="any", candidates=SIMILAR_CANDIDATES, queryset=base
+    )
+    return [match for match in matches if match.score >= SIMILAR_MIN_SCORE][:limit]
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    outcome: str = ""
+    engineer_id: int | None = None
+    ticket: str = ""
+    resolved_from: datetime | None = None
+    resolved_to: datetime | None = None
+
+    def apply(self, queryset: Any) -> Any:
+        if self.outcome == "none":
+            queryset = queryset.filter(outcome="")
+        elif self.outcome:
+            queryset = queryset.filter(outcome=self.outcome)
+        if self.engineer_id is not None:
+            queryset = queryset.filter(engineer_id=self.engineer_id)
+        if self.ticket:
+            queryset = queryset.filter(ticket=self.ticket)
+        if self.resolved_from is not None:
+            queryset = queryset.filter(resolved_at__gte=self.resolved_from)
+        if self.resolved_to is not None:
+            queryset = queryset.filter(resolved_at__lt=self.resolved_to)
+        return queryset
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    matches: list[Match]
+    next_cursor: str | None
+    query: PreparedQuery | None
+
+
+def search(
+    account_id: int,
+    query_text: str,
+    *,
+    filters: SearchFilters,
+    cursor: dict[str, Any] | None = None,
+    page_size: int = 20,
+) -> SearchPage:
+    """
+    One page of results. With words: relevance order over the best ``SEARCH_CANDIDATES``
+    matches, the cursor an offset in that order. Without: newest resolved first, the cursor a
+    (resolved_at, id) keyset, so pages stay stable while sessions keep resolving.
+    """
+    base = filters.apply(_base(account_id))
+    cursor = cursor or {}
+    if text.keywords(query_text):
+        query = prepare_query(account_id, query_text)
+        matches = ranked_matches(
+            account_id, query, mode="all", candidates=SEARCH_CANDIDATES, queryset=base
+        )
+        offset = int(cursor.get("o", 0))
+        page = matches[offset : offset + page_size]
+        more = offset + page_size < len(matches)
+        return SearchPage(
+            matches=page, next_cursor=f"o:{offset + page_size}" if more else None, query=query
+        )
+    if "t" in cursor:
+        from django.db.models import Q
+
+        after = datetime.fromisoformat(str(cursor["t"]))
+        base = base.filter(Q(resolved_at__lt=after) | Q(resolved_at=after, id__lt=int(cursor["i"])))
+    rows = list(base.order_by("-resolved_at", "-id")[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    next_cursor = f"t:{rows[-1].resolved_at.isoformat()}|{rows[-1].pk}" if more and rows else None
+    return SearchPage(
+        matches=[Match(document=row, score=0.0, why=[]) for row in rows],
+        next_cursor=next_cursor,
+        query=None,
+    )
+
+
+def parse_cursor(raw: str) -> dict[str, Any]:
+    """``o:40`` or ``t:<iso>|<id>`` → its parts; anything else raises ValueError."""
+    if not raw:
+        return {}
+    kind, _, value = raw.partition(":")
+    if kind == "o" and value.isdigit():
+        return {"o": int(value)}
+    if kind == "t":
+        stamp, _, ident = value.rpartition("|")
+        datetime.fromisoformat(stamp)
+        return {"t": stamp, "i": int(ident)}
+    raise ValueError(raw)
+
+
+def similar_for_session(
+    session: AISession,
+    *,
+    facts: list[str] | None = None,
+    first_message: str | None = None,
+    limit: int = SIMILAR_LIMIT,
+) -> list[Match]:
+    """
+    "Solved before" for a session: its problem, first message and live facts as the query.
+    Callers that already hold the facts or the first message pass them in (no extra query).
+    """
+    if facts is None:
+        facts = list(Fact.objects.live_in(session).values_list("text", flat=True))
+    if first_message is None:
+        first_message = (
+            AISessionStep.objects.filter(session=session, role=StepRole.USER)
+            .order_by("pk")
+            .values_list("content", flat=True)
+            .first()
+        ) or ""
+    return similar_to_text(
+        session.account_id,
+        session_text(session.problem_summary, first_message, facts),
+        exclude_session_id=session.pk,
+        limit=limit,
+    )
+
+
+@dataclass(frozen=True)
+class PastSessionView:
+    """One past session opened from "Solved before": its note and its fix, secrets redacted."""
+
+    session: AISession
+    document: SessionSearchDocument | None
+    fix: SuggestedFix | None
+    script: str
+    parameters: list[dict[str, Any]]
+
+    @property
+    def reusable(self) -> bool:
+        return self.fix is not None and self.fix.status in (
+            FixStatus.APPLIED_SUCCESS,
+            FixStatus.APPLIED_PARTIAL,
+        )
+
+
+def past_session(account_id: int, session_id: object) -> PastSessionView:
+    """A resolved session of the account (another account's, or an open one: NotFound)."""
+    try:
+        source = AISession.objects.select_related("user", "escalated_to").get(
+            pk=int(str(session_id)), account_id=account_id, status=SessionStatus.RESOLVED
+        )
+    except (AISession.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such resolved session.") from exc
+    fix = remembered_fix(SuggestedFix.objects.filter(session=source))
+    document = SessionSearchDocument.objects.filter(session=source).first()
+    return PastSessionView(
+        session=source,
+        document=document,
+        fix=fix,
+        script=redact_script(fix.script, fix.parameters) if fix is not None else "",
+        parameters=redact_parameters(fix.parameters) if fix is not None else [],
+    )
+
+
+def engineers_with_history(account_id: int) -> list[tuple[int, str]]:
+    """The engineers who resolved indexed sessions, for the search filter (one query)."""
+    rows = (
+        SessionSearchDocument.objects.filter(account_id=account_id, engineer_id__isnull=False)
+        .values_list("engineer_id", "engineer_name")
+        .distinct()
+        .order_by("engineer_name", "engineer_id")
+    )
+    return [(int(pk), name) for pk, name in rows]
