@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sessions_app', '0002_aisession_picked_up_index'),
+        ('sessions_app', '0003_session_search_index'),
     ]
 
     operations = [
