@@ -106,9 +106,7 @@ def _aware(value: Any) -> datetime:
 class AISession(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="ai_sessions")
-    status = models.CharField(
-        max_length=24, choices=SessionStatus.choices, default=SessionStatus.ACTIVE
-    )
+    status = models.CharField(max_length=24, choices=SessionStatus, default=SessionStatus.ACTIVE)
     problem_summary = models.CharField(max_length=200)
     psa_ticket_id = models.CharField(max_length=32, blank=True, default="")
     escalated_to = models.ForeignKey(
@@ -168,7 +166,7 @@ class AISessionStep(models.Model):
     author = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    role = models.CharField(max_length=16, choices=StepRole.choices)
+    role = models.CharField(max_length=16, choices=StepRole)
     content = models.TextField()
     raw_content = models.TextField(blank=True, default="")
     provider = models.CharField(max_length=32, blank=True, default="")
@@ -209,10 +207,10 @@ class TaskItem(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(AISession, on_delete=models.CASCADE, related_name="task_items")
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=16, choices=TaskKind.choices)
+    kind = models.CharField(max_length=16, choices=TaskKind)
     text = models.TextField()
     command = models.TextField(blank=True, default="")
-    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    status = models.CharField(max_length=16, choices=TaskStatus, default=TaskStatus.OPEN)
     answer = models.TextField(blank=True, default="")
     position = models.PositiveIntegerField(default=0)
     introduced_by = models.ForeignKey(
@@ -251,7 +249,7 @@ class Fact(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(AISession, on_delete=models.CASCADE, related_name="facts")
     text = models.TextField()
-    source = models.CharField(max_length=16, choices=FactSource.choices)
+    source = models.CharField(max_length=16, choices=FactSource)
     task_item = models.ForeignKey(
         TaskItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="facts"
     )
@@ -315,8 +313,8 @@ class SuggestedFix(models.Model):
     parameters = models.JSONField(default=list, blank=True)
     # A script template in the scripts app, referenced by id (that app depends on this one).
     template_id = models.BigIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=24, choices=FixStatus.choices, default=FixStatus.PROPOSED)
-    decision = models.CharField(max_length=24, choices=FixDecision.choices, blank=True, default="")
+    status = models.CharField(max_length=24, choices=FixStatus, default=FixStatus.PROPOSED)
+    decision = models.CharField(max_length=24, choices=FixDecision, blank=True, default="")
     decided_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
