@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("scripts.urls")),
     path("", include("sessions_app.urls")),
     path("", include("handoffs.urls")),
     path("", include("accounts.urls")),

@@ -21,14 +21,17 @@ class FrontConfig(AppConfig):
         from front import audit_labels
         from front.tickets import ticket_session_actions
         from psa.ports import register_ticket_actions
+        from psa.selectors import ticket_for_prompt
         from psa.services.writeback import TicketWriteback
-        from sessions_app.ports import register_ticket_writeback
+        from sessions_app.ports import register_ticket_details, register_ticket_writeback
 
         audit_labels.register()
 
         # Resolving or escalating a session linked to a ticket writes back to the PSA.
         register_ticket_writeback(TicketWriteback())
         register_ticket_actions("sessions", ticket_session_actions)
+        # The assistant sees the linked ticket's company, summary and description.
+        register_ticket_details(ticket_for_prompt)
 
         # Shown once the PSA app serves its settings page (a missing URL hides the row).
         register_settings_row(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+
+from scripts.selectors import pending_draft_count
+
+logger = logging.getLogger(__name__)
 
 # (key, label, url name). Sections whose pages are not installed show as unavailable.
 NAVIGATION = [
@@ -46,8 +52,31 @@ def palette_commands() -> list[dict[str, str]]:
     ]
 
 
-def nav_items() -> list[dict[str, Any]]:
-    return [{"key": key, "label": label, "url": _url(name)} for key, label, name in NAVIGATION]
+def _pending_drafts_badge(request: HttpRequest) -> Callable[[], int | str]:
+    """The Scripts item's count of draft templates awaiting review, read only if the sidebar
+    renders it; a failure leaves the badge out, never the page."""
+
+    def badge() -> int | str:
+        user: Any = request.user
+        if not user.can_act:
+            return ""
+        try:
+            return pending_draft_count(user.account_id) or ""
+        except Exception:
+            logger.exception("Pending-draft count failed for the navigation")
+            return ""
+
+    return badge
+
+
+def nav_items(request: HttpRequest | None = None) -> list[dict[str, Any]]:
+    badges: dict[str, Callable[[], int | str]] = {}
+    if request is not None:
+        badges["scripts"] = _pending_drafts_badge(request)
+    return [
+        {"key": key, "label": label, "url": _url(name), "badge": badges.get(key, "")}
+        for key, label, name in NAVIGATION
+    ]
 
 
 def app_shell(request: HttpRequest) -> dict[str, Any]:
@@ -56,7 +85,7 @@ def app_shell(request: HttpRequest) -> dict[str, Any]:
         return {"DEBUG": settings.DEBUG}
     return {
         "DEBUG": settings.DEBUG,
-        "nav_items": nav_items(),
+        "nav_items": nav_items(request),
         "palette_commands": palette_commands(),
         "llm_provider": settings.LLM_PROVIDER,
     }

@@ -46,7 +46,9 @@ def credentials_of(integration: PSAIntegration) -> Credentials:
     )
 
 
-def build_provider(integration: PSAIntegration | None) -> PSAProvider:
+def build_provider(
+    integration: PSAIntegration | None, *, timeout: tuple[float, float] | None = None
+) -> PSAProvider:
     if integration is None or integration.provider != Provider.CONNECTWISE:
         return NoneProvider()
     site = normalise_site(integration.site)
@@ -54,7 +56,7 @@ def build_provider(integration: PSAIntegration | None) -> PSAProvider:
         credentials_of(integration),
         session=_session_for(site),
         cache=cache,
-        timeout=(settings.PSA_CONNECT_TIMEOUT, settings.PSA_READ_TIMEOUT),
+        timeout=timeout or (settings.PSA_CONNECT_TIMEOUT, settings.PSA_READ_TIMEOUT),
     )
     return ConnectWiseProvider(client)
 

@@ -228,3 +228,47 @@ def ticket_notes(ws: Workspace, ticket_id: int) -> Lookup[Note]:
 
 def forget_lookups(ws: Workspace, *names: str) -> None:
     cache.delete_many([ws.cache_key(name) for name in names])
+
+
+PROMPT_TTL = 300
+PROMPT_MISS_TTL = 60
+PROMPT_TIMEOUT = (2.0, 3.0)
+
+
+def ticket_for_prompt(*, account_id: int, ticket_id: str) -> dict[str, Any] | None:
+    """
+    The linked ticket's company, summary and initial description for the assistant, cached per
+    account and ticket. Read with short timeouts and never raising: a PSA that is down or slow
+    costs the chat at most a few seconds once a minute, and the chat works without it.
+    """
+    text = str(ticket_id).strip().lstrip("#")
+    if not text.isdigit():
+        return None
+    key = f"psa:prompt:{account_id}:{text}"
+    hit = cache.get(key)
+    if hit is not None:
+        return dict(hit) or None
+    integration = (
+        PSAIntegration.objects.filter(account_id=account_id, provider=Provider.CONNECTWISE)
+        .select_related("account")
+        .first()
+    )
+    if integration is None:
+        return None
+    try:
+        ticket = build_provider(integration, timeout=PROMPT_TIMEOUT).get_ticket(int(text))
+    except (PSAError, DomainError) as exc:
+        logger.warning("Ticket %s for the prompt of account %s: %s", text, account_id, exc)
+        cache.set(key, {}, PROMPT_MISS_TTL)
+        return None
+    details = {
+        "id": ticket.id,
+        "summary": ticket.summary,
+        "company": ticket.company.name if ticket.company else "",
+        "contact": ticket.contact_name,
+        "board": ticket.board.name if ticket.board else "",
+        "status": ticket.status.name if ticket.status else "",
+        "initial_description": ticket.initial_description[:2000],
+    }
+    cache.set(key, details, PROMPT_TTL)
+    return details

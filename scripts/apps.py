@@ -8,7 +8,8 @@ class ScriptsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.models import Account
-        from scripts import selectors, signals
+        from scripts import fix_card, selectors, signals
+        from sessions_app import fix_context
         from sessions_app.services import previews
 
         post_save.connect(
@@ -17,3 +18,4 @@ class ScriptsConfig(AppConfig):
             dispatch_uid="scripts-starter-library",
         )
         previews.register_script_run_source(selectors.script_runs)
+        fix_context.register_fix_card_provider(fix_card.fix_card_context)

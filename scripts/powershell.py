@@ -72,38 +72,115 @@ def syntax_errors(tree: Tree) -> list[Node]:
 
 
 _MULTIPLIER = re.compile(rb"(?<=\d)(KB|MB|GB|TB|PB)\b", re.IGNORECASE)
+# A comma between bare words: ``Select-Object Name, Id, @{...}``; and between a bare word and
+# a string (``-Properties Name, 'msDS-X'``), tried separately: in expressions a comma between
+# two strings must stay.
 _BAREWORD_COMMA = re.compile(rb"(?<=[A-Za-z0-9_}]),(?=\s*(?:[A-Za-z_]|@\{))")
+_MIXED_COMMA = re.compile(rb"(?<=[A-Za-z0-9_]),(?=\s*['\"])|(?<=['\"]),(?=\s*[A-Za-z_])")
+# A native argument glued to a string: ``netsh wlan add profile filename="$path"``.
+_GLUED_STRING = re.compile(rb"(?<=[A-Za-z0-9_])=(?=[\"'])")
 
 
 def parse_lenient(source: str | bytes) -> Tree:
     """
-    Parse, working around two gaps of the grammar where PowerShell itself is fine: upper-case
-    numeric multipliers (``1MB``) and bare-word lists in command arguments
-    (``Select-Object Name, Id``). Outside strings and comments those are rewritten byte for
-    byte (``1mb``, ``Name  Id``), so every offset and line stays where it was.
+    Parse, working around gaps of the grammar where PowerShell itself is fine: upper-case
+    numeric multipliers (``1MB``), bare-word lists in command arguments
+    (``Select-Object Name, Id``) and native arguments glued to a string (``name="$x"``).
+    Only inside the regions the grammar rejected, and outside strings and comments, those are
+    rewritten byte for byte (``1mb``, ``Name  Id``, ``name "$x"``), so every offset and line
+    stays where it was; the rewrite is kept only when it leaves fewer errors.
     """
     data = source.encode("utf-8") if isinstance(source, str) else source
+    # Most scripts list properties somewhere (``Select-Object Name, Id``): rewriting those
+    # first, outside what a quick scan sees as strings and comments, usually leaves one clean
+    # parse, which is far cheaper than the grammar's error recovery.
+    quick = _quick_rewrite(data)
+    if quick is not None:
+        tree = parse(quick)
+        if not tree.root_node.has_error:
+            return tree
     tree = parse(data)
     if not tree.root_node.has_error:
         return tree
-    protected = sorted(
-        (node.start_byte, node.end_byte)
-        for node in walk(tree.root_node)
-        if node.type in ("string_literal", "comment")
-    )
-    pieces: list[bytes] = []
-    position = 0
-    for start, end in protected:
-        if start < position:
-            continue
-        pieces.append(_rewrite(data[position:start]))
-        pieces.append(data[start:end])
-        position = end
-    pieces.append(_rewrite(data[position:]))
-    retry = parse(b"".join(pieces))
-    return retry if len(syntax_errors(retry)) < len(syntax_errors(tree)) else tree
+    errors = syntax_errors(tree)
+    masked = bytearray(data)
+    for node in walk(tree.root_node):
+        if node.type in ("string_literal", "comment"):
+            _mask(masked, node.start_byte, node.end_byte)
+    best = tree
+    fewest = len(errors)
+    base = ((_MULTIPLIER, None), (_BAREWORD_COMMA, b" "))
+    for patterns in (
+        base,
+        (*base, (_MIXED_COMMA, b" ")),
+        (*base, (_GLUED_STRING, b" ")),
+        (*base, (_MIXED_COMMA, b" "), (_GLUED_STRING, b" ")),
+    ):
+        retry = parse(_rewrite(data, bytes(masked), errors, patterns))
+        count = len(syntax_errors(retry))
+        if count < fewest:
+            best, fewest = retry, count
+        if not count:
+            break
+    return best
 
 
-def _rewrite(chunk: bytes) -> bytes:
-    chunk = _MULTIPLIER.sub(lambda m: m.group(1).lower(), chunk)
-    return _BAREWORD_COMMA.sub(b" ", chunk)
+def _rewrite(
+    data: bytes,
+    masked: bytes,
+    errors: list[Node],
+    patterns: tuple[tuple[re.Pattern[bytes], bytes | None], ...],
+) -> bytes:
+    rewritten = bytearray(data)
+    for node in errors:
+        # A statement the grammar rejected: look at its whole lines and the next one (a list
+        # may go on there).
+        start = data.rfind(b"\n", 0, node.start_byte) + 1
+        end = data.find(b"\n", node.end_byte)
+        end = data.find(b"\n", end + 1) if end >= 0 else -1
+        end = len(data) if end < 0 else end
+        region = masked[start:end]
+        for pattern, replacement in patterns:
+            for match in pattern.finditer(region):
+                at = start + match.start()
+                piece = replacement or data[at : at + len(match.group(0))].lower()
+                rewritten[at : at + len(piece)] = piece
+    return bytes(rewritten)
+
+
+# Strings, here-strings and comments as a quick scan sees them (the parse decides for real).
+_OPAQUE = re.compile(
+    rb"@'.*?\n'@|@\".*?\n\"@|'(?:[^']|'')*'|\"(?:[^\"`]|`.)*\"|<#.*?#>|#[^\n]*",
+    re.DOTALL,
+)
+
+
+def _quick_rewrite(data: bytes) -> bytes | None:
+    """``data`` with the bare-word commas and upper-case multipliers rewritten outside what
+    looks like strings and comments; None when there is nothing to rewrite."""
+    if not (_BAREWORD_COMMA.search(data) or _MULTIPLIER.search(data)):
+        return None
+    hidden = _OPAQUE.sub(_hide, data)
+    rewritten = bytearray(data)
+    for pattern, replacement in ((_MULTIPLIER, None), (_BAREWORD_COMMA, b" ")):
+        for match in pattern.finditer(hidden):
+            at = match.start()
+            piece = replacement or data[at : match.end()].lower()
+            rewritten[at : at + len(piece)] = piece
+    return bytes(rewritten)
+
+
+_VISIBLE = re.compile(rb"[^\r\n]")
+
+
+def _mask(buffer: bytearray, start: int, end: int) -> None:
+    """Hide what is between a string's or comment's delimiters (line breaks stay)."""
+    if end - start > 2:
+        buffer[start + 1 : end - 1] = _VISIBLE.sub(b"x", bytes(buffer[start + 1 : end - 1]))
+
+
+def _hide(match: re.Match[bytes]) -> bytes:
+    text = match.group(0)
+    if len(text) <= 2:
+        return text
+    return text[:1] + _VISIBLE.sub(b"x", text[1:-1]) + text[-1:]

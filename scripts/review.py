@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
 from scripts import powershell
 
@@ -322,12 +322,11 @@ def _review(script: str) -> Review:
                 message=f"Syntax error: this line {what}.",
             )
         )
-    constants = _constants(tree.root_node)
+    captures = _captures(tree.root_node)
+    constants = _constants(captures.get("assignment", []))
     seen: set[tuple[str, int]] = set()
-    for command in _commands(tree.root_node, constants):
-        check = RULES.get(command.name)
-        if check is None:
-            continue
+    for command in _commands(captures.get("command", []), constants):
+        check = RULES[command.name]
         for rule_name, severity, message in check(command):
             if (rule_name, command.line) in seen:
                 continue
@@ -340,19 +339,24 @@ def _review(script: str) -> Review:
 # --- reading the tree ---------------------------------------------------------------------
 
 
-def _constants(root: Node) -> dict[str, str]:
+_SIMPLE_VARIABLE = re.compile(r"^\$[A-Za-z_][\w:]*$")
+_SIMPLE_STRING = re.compile(r"""^(?:'(?:[^']|'')*'|"[^"`$]*")$""")
+_QUERY = Query(powershell.LANGUAGE, "(command) @command (assignment_expression) @assignment")
+
+
+def _captures(root: Node) -> dict[str, list[Node]]:
+    """Commands and assignments, found by the grammar's query engine (not a Python walk)."""
+    return QueryCursor(_QUERY).captures(root)
+
+
+def _constants(assignments: list[Node]) -> dict[str, str]:
     """``$name = 'literal'`` assignments, so ``Remove-Item -Path $key`` can be judged."""
     found: dict[str, str] = {}
-    for node in powershell.walk(root):
-        if node.type != "assignment_expression":
-            continue
-        variables = [n for n in powershell.walk(node.children[0]) if n.type == "variable"]
-        literals = [n for n in powershell.walk(node.children[-1]) if n.type == "string_literal"]
-        if len(variables) == 1 and len(literals) == 1:
-            value = powershell.text(literals[0])
-            right = powershell.text(node.children[-1]).strip()
-            if right == value:
-                found[powershell.text(variables[0]).lower()] = _unquote(value)
+    for node in assignments:
+        left = powershell.text(node.children[0]).strip()
+        right = powershell.text(node.children[-1]).strip()
+        if _SIMPLE_VARIABLE.match(left) and _SIMPLE_STRING.match(right):
+            found[left.lower()] = _unquote(right)
     return found
 
 
@@ -373,10 +377,9 @@ def _resolve(value: str, constants: dict[str, str]) -> str:
     )
 
 
-def _commands(root: Node, constants: dict[str, str]) -> Iterator[Command]:
-    for node in powershell.walk(root):
-        if node.type != "command":
-            continue
+def _commands(nodes: list[Node], constants: dict[str, str]) -> Iterator[Command]:
+    """The commands some rule looks at (the others are not read any further)."""
+    for node in nodes:
         name_node = next(
             (c for c in node.children if c.type in ("command_name", "command_name_expr")), None
         )
@@ -384,6 +387,8 @@ def _commands(root: Node, constants: dict[str, str]) -> Iterator[Command]:
             continue
         raw_name = powershell.text(name_node).strip("'\"&. ").lower()
         name = ALIASES.get(raw_name, raw_name)
+        if name not in RULES:
+            continue
         pipeline = _pipeline_names(node)
         command = Command(
             name=name,

@@ -76,8 +76,8 @@ def get_template(account: Account, template_id: Any) -> ScriptTemplate:
         raise NotFound("No such script template.") from exc
 
 
-def pending_draft_count(account: Account) -> int:
-    return scoped(DraftTemplate, account).filter(status=DraftStatus.PENDING).count()
+def pending_draft_count(account_id: int) -> int:
+    return DraftTemplate.objects.filter(account_id=account_id, status=DraftStatus.PENDING).count()
 
 
 def drafts(account: Account, *, pending_only: bool = True) -> QuerySet[DraftTemplate]:

@@ -5,6 +5,8 @@ read. Used by the fix views and by the ``{% fix_panel %}`` tag of the session pa
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -13,12 +15,32 @@ from sessions_app.access import can_work_on
 from sessions_app.markdown import render_markdown
 from sessions_app.models import AISession, FixStatus, SessionStatus, SuggestedFix
 
-DECISION_CHOICES = [
-    ("one_off", "Use once"),
-    ("draft_template", "Draft template"),
-    ("build_template", "Build template"),
-    ("dismissed", "Dismiss"),
-]
+logger = logging.getLogger(__name__)
+
+# The card's script section (the script with its parameter form, safety review and the
+# decisions about it) belongs to the script library, which builds on sessions: it registers a
+# provider here in its AppConfig.ready(). A provider answers extra context for the card; the
+# card includes ``script_section_template`` when one is given, else it shows the bare script.
+FixCardProvider = Callable[[Any, AISession, "SuggestedFix | None", dict[str, Any]], dict[str, Any]]
+_fix_card_providers: list[FixCardProvider] = []
+
+
+def register_fix_card_provider(provider: FixCardProvider) -> None:
+    if provider not in _fix_card_providers:
+        _fix_card_providers.append(provider)
+
+
+def _provided(
+    request: Any, session: AISession, fix: SuggestedFix | None, context: dict[str, Any]
+) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for provider in _fix_card_providers:
+        try:
+            extra.update(provider(request, session, fix, context))
+        except Exception:
+            # A failing section must not take the whole card (and the session page) down.
+            logger.exception("Fix card provider %r failed for session %s", provider, session.pk)
+    return extra
 
 
 def fix_panel_context(
@@ -42,9 +64,7 @@ def fix_panel_context(
         "closed_note_html": render_markdown(session.resolution_note)
         if session.status == SessionStatus.RESOLVED and session.resolution_note
         else "",
-        "decision_choices": DECISION_CHOICES,
         "preview": None,
-        "rendered_script": "",
         "page_url": f"/sessions/{session.pk}/fix",
     }
     context.update(extra)
@@ -52,6 +72,7 @@ def fix_panel_context(
         fix, context.get("open_dialog", ""), context.get("errors", {}), context.get("values", {})
     )
     context.setdefault("open_dialog", "")
+    context.update(_provided(request, session, fix, context))
     return context
 
 

@@ -8,7 +8,6 @@ FIX = "sessions/<int:session_id>/fix/<int:fix_id>"
 urlpatterns = [
     path("sessions/<int:session_id>/fix", fix_views.fix_page, name="session-fix"),
     path("sessions/<int:session_id>/fix/card", fix_views.fix_card, name="session-fix-card"),
-    path(f"{FIX}/decision", fix_views.decide, name="session-fix-decision"),
     path(f"{FIX}/apply", fix_views.apply, name="session-fix-apply"),
     path(f"{FIX}/outcome", fix_views.outcome, name="session-fix-outcome"),
     path(f"{FIX}/not-yet", fix_views.dismiss_proposal, name="session-fix-not-yet"),

@@ -31,7 +31,8 @@ KINDS: dict[str, previews.PreviewKind] = {
     "resolution": "resolution_note",
     "escalation": "escalation_package",
 }
-DIALOGS = ("failed", "partial", "pending")
+# "decide" is the script section's dialog (how to use the script), shown on the same page.
+DIALOGS = ("failed", "partial", "pending", "decide")
 OUTCOME_FIELDS = ("outcome", "failure_reason", "notes", "reason")
 OUTCOME_TOASTS = {
     FixStatus.APPLIED_SUCCESS: ("Marked as worked.", "emerald"),
@@ -39,12 +40,6 @@ OUTCOME_TOASTS = {
     FixStatus.APPLIED_PARTIAL: ("Recorded: the fix partially worked.", "amber"),
     FixStatus.APPLIED_PENDING: ("Waiting to verify. The session keeps a reminder.", "cyan"),
     FixStatus.DISMISSED: ("Fix dismissed.", "neutral"),
-}
-DECISION_TOASTS = {
-    "one_off": ("Script ready: copy it from the card.", "emerald"),
-    "draft_template": ("Saved: a draft template will be offered with the script library.", "cyan"),
-    "build_template": ("Saved: the template builder arrives with the script library.", "cyan"),
-    "dismissed": ("Fix dismissed.", "neutral"),
 }
 
 
@@ -121,27 +116,6 @@ def fix_page(request: AuthedRequest, session_id: int) -> HttpResponse:
 def fix_card(request: AuthedRequest, session_id: int) -> HttpResponse:
     session = get_session(request.user, session_id)
     return _card(request, session, selectors.active_fix(session))
-
-
-@engineer_or_admin_required
-@require_POST
-def decide(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
-    session = _session_for_write(request, session_id)
-    fix = _fix(session, fix_id)
-    try:
-        result = fixes.decide_fix(
-            session=session,
-            fix=fix,
-            decision=request.POST.get("decision", ""),
-            actor=request.user,
-        )
-    except DomainError as exc:
-        return _error(request, session, selectors.active_fix(session), exc)
-    message, tone = DECISION_TOASTS[result.decision]
-    if not request.htmx:
-        return _back(request, session)
-    response = _card(request, session, selectors.active_fix(session), rendered_script=result.script)
-    return _trigger(response, message, tone, "fix-changed")
 
 
 @engineer_or_admin_required

@@ -36,3 +36,23 @@ def register_ticket_writeback(implementation: TicketWriteback) -> None:
 
 def ticket_writeback() -> TicketWriteback | None:
     return _writeback[0] if _writeback else None
+
+
+class TicketDetails(Protocol):
+    """The linked ticket's company, summary and initial description for the assistant's prompt,
+    or None when unknown. Must answer quickly and never raise: the chat works without it."""
+
+    def __call__(self, *, account_id: int, ticket_id: str) -> dict[str, Any] | None: ...
+
+
+_ticket_details: list[TicketDetails] = []
+
+
+def register_ticket_details(source: TicketDetails) -> None:
+    _ticket_details[:] = [source]
+
+
+def ticket_details(*, account_id: int, ticket_id: str) -> dict[str, Any] | None:
+    if not ticket_id or not _ticket_details:
+        return None
+    return _ticket_details[0](account_id=account_id, ticket_id=ticket_id)

@@ -25,6 +25,7 @@ from sessions_app.models import (
     TaskKind,
     TaskStatus,
 )
+from sessions_app.ports import ticket_details
 
 SIDEBAR_LIMIT = 40
 PAGE_STEPS = 200
@@ -293,7 +294,7 @@ def prompt_context(session: AISession) -> dict[str, Any]:
         active = {"title": title, "status": status}
         if applied_at:
             active["applied_at"] = applied_at.isoformat()
-    return {
+    context = {
         "problem": session.problem_summary,
         "ticket": session.psa_ticket_id or None,
         "facts": facts,
@@ -302,3 +303,7 @@ def prompt_context(session: AISession) -> dict[str, Any]:
         "answered_items": answered,
         "active_fix": active,
     }
+    details = ticket_details(account_id=session.account_id, ticket_id=session.psa_ticket_id)
+    if details:
+        context["ticket_details"] = details
+    return context

@@ -215,3 +215,31 @@ def test_link_an_open_session_from_the_ticket_page(
     assert refused.status_code == 302
     theirs.refresh_from_db()
     assert theirs.psa_ticket_id == ""
+
+
+def test_the_prompt_carries_the_linked_tickets_details(
+    engineer: User, connected: Simulator
+) -> None:
+    from sessions_app.selectors import prompt_context
+
+    ticket = ticket_of(connected)
+    session = linked_session(engineer, ticket["id"])
+    details = prompt_context(session)["ticket_details"]
+    assert details["summary"] == ticket["summary"]
+    assert details["company"] == ticket["company"]["name"]
+    assert details["initial_description"] == ticket["initialDescription"]
+    connected.state.requests.clear()
+    prompt_context(session)
+    assert len(connected.state.requests) == 0  # cached
+
+
+def test_a_psa_that_is_down_leaves_the_prompt_without_details(
+    engineer: User, connected: Simulator
+) -> None:
+    from sessions_app.selectors import prompt_context
+
+    connected.state.faults.denied = {"service/tickets": {"*"}}
+    session = linked_session(engineer, ticket_of(connected)["id"])
+    context = prompt_context(session)
+    assert "ticket_details" not in context
+    assert context["ticket"] == session.psa_ticket_id

@@ -4,8 +4,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from scripts.models import DraftTemplate, ScriptCategory, ScriptTemplate
+from scripts.models import DraftTemplate, ScriptBuilderSession, ScriptCategory, ScriptTemplate
 from scripts.services.library import BODY_LIMIT
+from sessions_app.models import FixDecision
 
 
 class CategorySerializer(serializers.ModelSerializer[ScriptCategory]):
@@ -121,3 +122,39 @@ class BuilderSessionCreateSerializer(serializers.Serializer[Any]):
     body = serializers.CharField(
         required=False, allow_blank=True, default="", trim_whitespace=False, max_length=BODY_LIMIT
     )
+
+
+class DecisionSerializer(serializers.Serializer[Any]):
+    decision = serializers.ChoiceField(choices=FixDecision.values)
+    script = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=BODY_LIMIT
+    )
+    parameters = serializers.DictField(required=False, child=serializers.JSONField())
+
+
+class FixDraftSerializer(serializers.Serializer[Any]):
+    script = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, default="", max_length=BODY_LIMIT
+    )
+    parameters = serializers.JSONField(required=False, default=None)
+
+
+class BuilderSessionSerializer(serializers.ModelSerializer[ScriptBuilderSession]):
+    ai_session_id = serializers.IntegerField(read_only=True, allow_null=True)
+    fix_id = serializers.IntegerField(read_only=True, allow_null=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = ScriptBuilderSession
+        fields = [
+            "id",
+            "origin",
+            "ai_session_id",
+            "fix_id",
+            "name",
+            "body",
+            "parameters",
+            "url",
+            "created_at",
+            "updated_at",
+        ]

@@ -17,9 +17,16 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
+from flowpilot.errors import DomainError
 from scripts import selectors
 from scripts.api.serializers import (
+    AcceptDraftSerializer,
+    BuilderSessionCreateSerializer,
+    BuilderSessionSerializer,
     CategorySerializer,
+    DecisionSerializer,
+    DraftSerializer,
+    FixDraftSerializer,
     GenerateSerializer,
     ReviewSerializer,
     TemplatePatchSerializer,
@@ -27,8 +34,10 @@ from scripts.api.serializers import (
     TemplateWriteSerializer,
 )
 from scripts.review import review_script
-from scripts.services import generation, library
+from scripts.services import builder, decisions, drafts, generation, library
 from sessions_app.access import get_session
+from sessions_app.api.fix_serializers import SuggestedFixSerializer
+from sessions_app.selectors import get_fix
 
 READ_OR_WRITE = [IsAuthenticated, IsEngineerOrAdminForWrites]
 WRITE = [IsAuthenticated, IsEngineerOrAdmin]
@@ -118,3 +127,123 @@ def review(request: Request) -> Response:
     serializer = ReviewSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     return Response(review_script(serializer.validated_data["script"]).as_dict())
+
+
+# --- fix decisions and the inline builder's submit (routes under /ai-sessions) -------------
+
+
+@extend_schema(request=DecisionSerializer, summary="Decide what to do with the fix")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def fix_decision(request: Request, session_id: int, fix_id: int) -> Response:
+    user = _user(request)
+    session = get_session(user, session_id, for_write=True)
+    fix = get_fix(session, fix_id)
+    serializer = DecisionSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    result = decisions.decide_fix(
+        session=session,
+        fix=fix,
+        decision=data["decision"],
+        actor=user,
+        script=data.get("script"),
+        values=data.get("parameters"),
+    )
+    return Response({**result.as_dict(), "fix": SuggestedFixSerializer(result.fix).data})
+
+
+@extend_schema(
+    request=FixDraftSerializer, responses=SuggestedFixSerializer, summary="Builder submit"
+)
+@api_view(["POST"])
+@permission_classes(WRITE)
+def fix_draft(request: Request, session_id: int, fix_id: int) -> Response:
+    user = _user(request)
+    session = get_session(user, session_id, for_write=True)
+    fix = get_fix(session, fix_id)
+    serializer = FixDraftSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    fix = decisions.submit_fix_draft(
+        session=session,
+        fix=fix,
+        script=serializer.validated_data["script"],
+        parameters=serializer.validated_data["parameters"],
+        actor=user,
+    )
+    return Response(SuggestedFixSerializer(fix).data)
+
+
+# --- drafts --------------------------------------------------------------------------------
+
+
+@extend_schema(responses=DraftSerializer(many=True), summary="Draft templates (pending by default)")
+@api_view(["GET"])
+@permission_classes(WRITE)
+def draft_list(request: Request) -> Response:
+    pending_only = request.query_params.get("pending_only", "true").lower() not in (
+        "false",
+        "0",
+        "no",
+    )
+    rows = selectors.drafts(_user(request).account, pending_only=pending_only)[:LIST_LIMIT]
+    return Response({"results": DraftSerializer(rows, many=True).data})
+
+
+@extend_schema(responses=DraftSerializer, summary="One draft template")
+@api_view(["GET"])
+@permission_classes(WRITE)
+def draft_detail(request: Request, draft_id: int) -> Response:
+    return Response(DraftSerializer(selectors.get_draft(_user(request).account, draft_id)).data)
+
+
+@extend_schema(request=AcceptDraftSerializer, responses=TemplateSerializer, summary="Accept")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def draft_accept(request: Request, draft_id: int) -> Response:
+    user = _user(request)
+    draft = selectors.get_draft(user.account, draft_id)
+    serializer = AcceptDraftSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    template = drafts.accept_draft(draft=draft, actor=user, changes=dict(serializer.validated_data))
+    return Response(TemplateSerializer(template).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=None, responses=DraftSerializer, summary="Reject a draft template")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def draft_reject(request: Request, draft_id: int) -> Response:
+    user = _user(request)
+    draft = drafts.reject_draft(draft=selectors.get_draft(user.account, draft_id), actor=user)
+    return Response(DraftSerializer(draft).data)
+
+
+# --- builder -------------------------------------------------------------------------------
+
+
+@extend_schema(
+    request=BuilderSessionCreateSerializer,
+    responses=BuilderSessionSerializer,
+    summary="Start a builder session (standalone, or inline for an AI session)",
+)
+@api_view(["POST"])
+@permission_classes(WRITE)
+def builder_sessions(request: Request) -> Response:
+    user = _user(request)
+    serializer = BuilderSessionCreateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    if data["origin"] == "standalone":
+        built = builder.create_standalone_session(user=user, name=data["name"], body=data["body"])
+        return Response(BuilderSessionSerializer(built).data, status=status.HTTP_201_CREATED)
+    if data["ai_session_id"] is None:
+        raise DomainError("An inline builder needs ai_session_id.", code="ai_session_required")
+    session = get_session(user, data["ai_session_id"], for_write=True)
+    fix = get_fix(session, data["fix_id"]) if data["fix_id"] is not None else None
+    built, created = builder.get_or_create_inline_session(
+        user=user, session=session, fix=fix, body=data["body"]
+    )
+    return Response(
+        BuilderSessionSerializer(built).data,
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )

@@ -6,8 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from sessions_app.models import FixDecision, SuggestedFix
-from sessions_app.services.fixes import OUTCOMES, SCRIPT_LIMIT, TEXT_LIMIT
+from sessions_app.models import SuggestedFix
+from sessions_app.services.fixes import OUTCOMES, TEXT_LIMIT
 
 
 class SuggestedFixSerializer(serializers.ModelSerializer[SuggestedFix]):
@@ -51,14 +51,6 @@ class SuggestedFixSerializer(serializers.ModelSerializer[SuggestedFix]):
         return fix.status == "proposed" and fix.applied_at is not None
 
 
-class DecisionSerializer(serializers.Serializer[dict[str, Any]]):
-    decision = serializers.ChoiceField(choices=FixDecision.values)
-    script = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, max_length=SCRIPT_LIMIT
-    )
-    parameters = serializers.DictField(required=False, child=serializers.JSONField())
-
-
 class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
     """
     The outcome with the fix's own field names (``failure_reason``, ``partial_notes``,
@@ -94,13 +86,6 @@ class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
         attrs["notes"] = attrs.pop("partial_notes") or attrs["notes"]
         attrs["reason"] = attrs.pop("pending_reason") or attrs["reason"]
         return attrs
-
-
-class DraftSerializer(serializers.Serializer[dict[str, Any]]):
-    script = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, default=""
-    )
-    parameters = serializers.JSONField(required=False, default=None)
 
 
 class PreviewRequestSerializer(serializers.Serializer[dict[str, Any]]):

@@ -2,7 +2,8 @@ from django.urls import path
 
 from sessions_app.api import fix_views
 
-# suggested-fixes, previews, resolve/escalate posts (fixes/previews issue).
+# suggested-fixes, previews, resolve/escalate posts. The decision and draft routes of a fix
+# belong to the script library, which serves them under the same prefix.
 FIX = "ai-sessions/<int:session_id>/suggested-fixes/<int:fix_id>"
 
 urlpatterns = [
@@ -11,7 +12,6 @@ urlpatterns = [
         fix_views.active_fix,
         name="api-fix-active",
     ),
-    path(f"{FIX}/decision", fix_views.decide, name="api-fix-decision"),
     path(f"{FIX}/apply", fix_views.apply, name="api-fix-apply"),
     path(f"{FIX}/outcome", fix_views.outcome, name="api-fix-outcome"),
     path(
@@ -19,7 +19,6 @@ urlpatterns = [
         fix_views.ai_outcome_proposal,
         name="api-fix-ai-outcome-proposal",
     ),
-    path(f"{FIX}/draft", fix_views.draft, name="api-fix-draft"),
     path(
         "ai-sessions/<int:session_id>/resolution-note/preview",
         fix_views.resolution_preview,

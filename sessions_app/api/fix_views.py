@@ -21,8 +21,6 @@ from flowpilot.errors import NotFound
 from sessions_app import selectors
 from sessions_app.access import get_session
 from sessions_app.api.fix_serializers import (
-    DecisionSerializer,
-    DraftSerializer,
     OutcomeSerializer,
     PostSerializer,
     PreviewRequestSerializer,
@@ -51,26 +49,6 @@ def active_fix(request: Request, session_id: int) -> Response:
     if fix is None:
         raise NotFound("This session has no active suggested fix.", code="no_active_fix")
     return Response(_fix_body(fix))
-
-
-@extend_schema(request=DecisionSerializer, summary="Decide what to do with the fix")
-@api_view(["POST"])
-@permission_classes(WRITE)
-def decide(request: Request, session_id: int, fix_id: int) -> Response:
-    session = get_session(_user(request), session_id, for_write=True)
-    fix = selectors.get_fix(session, fix_id)
-    serializer = DecisionSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
-    result = fixes.decide_fix(
-        session=session,
-        fix=fix,
-        decision=data["decision"],
-        actor=_user(request),
-        script=data.get("script"),
-        values=data.get("parameters"),
-    )
-    return Response({**result.as_dict(), "fix": _fix_body(result.fix)})
 
 
 @extend_schema(request=None, responses=SuggestedFixSerializer, summary="Mark the fix applied")
@@ -111,24 +89,6 @@ def outcome(request: Request, session_id: int, fix_id: int) -> Response:
 def ai_outcome_proposal(request: Request, session_id: int, fix_id: int) -> Response:
     session = get_session(_user(request), session_id, for_write=True)
     fix = fixes.clear_ai_outcome_proposal(session=session, fix=selectors.get_fix(session, fix_id))
-    return Response(_fix_body(fix))
-
-
-@extend_schema(request=DraftSerializer, responses=SuggestedFixSerializer, summary="Builder submit")
-@api_view(["POST"])
-@permission_classes(WRITE)
-def draft(request: Request, session_id: int, fix_id: int) -> Response:
-    session = get_session(_user(request), session_id, for_write=True)
-    fix = selectors.get_fix(session, fix_id)
-    serializer = DraftSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    fix = fixes.submit_fix_draft(
-        session=session,
-        fix=fix,
-        script=serializer.validated_data["script"],
-        parameters=serializer.validated_data["parameters"],
-        actor=_user(request),
-    )
     return Response(_fix_body(fix))
 
 

@@ -16,8 +16,6 @@ Once a session is resolved its fix no longer changes (409 ``session_closed``).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -27,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services.audit import record_event
-from flowpilot.errors import Conflict, DomainError, NotFound, Unprocessable
+from flowpilot.errors import Conflict, NotFound, Unprocessable
 from sessions_app.models import (
     TERMINAL_FIX_STATUSES,
     AISession,
@@ -49,8 +47,6 @@ OUTCOMES = (
 )
 TEXT_LIMIT = 2000
 SCRIPT_LIMIT = 100_000
-_PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_PARAM_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _lock_session(session: AISession, *, open_only: bool = True) -> None:
@@ -123,60 +119,15 @@ def record_ai_outcome_proposal(*, session: AISession, outcome: str, reason: str)
 # --- decisions ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DecisionResult:
-    fix: SuggestedFix
-    decision: str
-    script: str = ""
-    template_pending: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"decision": self.decision, "fix_id": self.fix.pk}
-        if self.decision != FixDecision.DISMISSED:
-            body["script"] = self.script
-        if self.template_pending:
-            # Draft templates and the builder come with the script library.
-            body["template_pending"] = True
-            body["detail"] = "Your choice is saved; templates arrive with the script library."
-        return body
-
-
-def render_script(script: str, parameters: list[dict[str, Any]], values: dict[str, Any]) -> str:
-    """
-    Fill ``{{name}}`` placeholders with the given values, else the declared defaults. A
-    placeholder with neither stays as written, so the engineer sees what is still to fill in.
-    """
-    defaults = {
-        str(p.get("name")): p.get("default")
-        for p in parameters
-        if isinstance(p, dict) and p.get("default") not in (None, "")
-    }
-
-    def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in values and values[name] not in (None, ""):
-            return str(values[name])
-        if name in defaults:
-            return str(defaults[name])
-        return match.group(0)
-
-    return _PLACEHOLDER_RE.sub(fill, script)
-
-
 @transaction.atomic
-def decide_fix(
-    *,
-    session: AISession,
-    fix: SuggestedFix,
-    decision: str,
-    actor: User,
-    script: str | None = None,
-    values: dict[str, Any] | None = None,
-) -> DecisionResult:
+def record_decision(
+    *, session: AISession, fix: SuggestedFix, decision: str, actor: User
+) -> SuggestedFix:
     """
-    Record the engineer's decision. ``one_off`` answers the rendered script (their edit or the
-    AI draft); the template decisions record the choice until the script library exists;
-    ``dismissed`` supersedes the fix. A superseded fix takes no decision (409).
+    Record the engineer's decision on the fix (what it means for scripts — the rendered
+    script, a draft template, the builder — is the script library's part, which calls this
+    inside its own transaction). ``dismissed`` supersedes the fix. A superseded fix takes no
+    decision (409).
     """
     _lock_session(session)
     if decision not in FixDecision.values:
@@ -185,12 +136,6 @@ def decide_fix(
             code="invalid_decision",
         )
     now = timezone.now()
-    chosen_script = (script if script is not None else fix.script).strip()
-    if decision != FixDecision.DISMISSED and not chosen_script and fix.template_id is None:
-        raise DomainError(
-            "This fix has no drafted script yet: draft one first or pick a template.",
-            code="no_script",
-        )
     changes: dict[str, Any] = {"decision": decision, "decided_at": now, "updated_at": now}
     if decision == FixDecision.DISMISSED:
         changes["superseded_at"] = now
@@ -210,14 +155,7 @@ def decide_fix(
         type="fix.decision",
         payload={"session_id": session.pk, "fix_id": fix.pk, "decision": decision},
     )
-    rendered = render_script(chosen_script, fix.parameters or [], values or {})
-    return DecisionResult(
-        fix=fix,
-        decision=decision,
-        script=rendered if decision != FixDecision.DISMISSED else "",
-        template_pending=decision in (FixDecision.DRAFT_TEMPLATE, FixDecision.BUILD_TEMPLATE)
-        or (decision == FixDecision.ONE_OFF and not chosen_script),
-    )
+    return fix
 
 
 # --- apply and outcome --------------------------------------------------------------------
@@ -352,45 +290,22 @@ def clear_ai_outcome_proposal(*, session: AISession, fix: SuggestedFix) -> Sugge
     return fix
 
 
-# --- inline builder -----------------------------------------------------------------------
-
-
-def validate_parameters(parameters: Any) -> list[dict[str, Any]]:
-    """A parameter schema: a list of objects with a unique identifier ``name``."""
-    if parameters in (None, ""):
-        return []
-    if not isinstance(parameters, list):
-        raise Unprocessable("Parameters must be a list.", code="parameters_invalid")
-    seen: set[str] = set()
-    cleaned: list[dict[str, Any]] = []
-    for item in parameters:
-        name = item.get("name") if isinstance(item, dict) else None
-        if not isinstance(name, str) or not _PARAM_NAME_RE.match(name) or name in seen:
-            raise Unprocessable(
-                "Each parameter needs a unique name made of letters, digits and underscores.",
-                code="parameters_invalid",
-            )
-        seen.add(name)
-        cleaned.append(
-            {
-                "name": name,
-                "type": str(item.get("type") or "string"),
-                "required": bool(item.get("required", True)),
-                "default": item.get("default"),
-                "sensitive": bool(item.get("sensitive", False)),
-                "description": str(item.get("description") or ""),
-            }
-        )
-    return cleaned
+# --- drafted script -----------------------------------------------------------------------
 
 
 @transaction.atomic
-def submit_fix_draft(
-    *, session: AISession, fix: SuggestedFix, script: str, parameters: Any, actor: User
+def store_fix_script(
+    *,
+    session: AISession,
+    fix: SuggestedFix,
+    script: str,
+    parameters: list[dict[str, Any]],
+    actor: User,
 ) -> SuggestedFix:
     """
-    The inline builder's submit: store the drafted script and its parameters on the fix without
-    stamping applied_at. Empty → 422; a terminal or superseded fix → 409.
+    Store a drafted script and its (already validated) parameter schema on the fix without
+    stamping applied_at — the inline builder's submit, owned by the script library. Empty →
+    422; a terminal or superseded fix → 409.
     """
     _lock_session(session)
     body = (script or "").strip()
@@ -398,7 +313,7 @@ def submit_fix_draft(
         raise Unprocessable("The script is empty.", code="script_empty")
     if len(body) > SCRIPT_LIMIT:
         raise Unprocessable("The script is too long.", code="script_too_long")
-    cleaned = validate_parameters(parameters)
+    cleaned = list(parameters)
     now = timezone.now()
     updated = (
         SuggestedFix.objects.filter(pk=fix.pk, superseded_at__isnull=True)

@@ -11,7 +11,6 @@ model twice.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,7 +28,6 @@ PreviewKind = Literal["resolution_note", "escalation_package"]
 PREVIEW_KINDS: tuple[PreviewKind, ...] = ("resolution_note", "escalation_package")
 CACHE_SECONDS = 60 * 60 * 24
 MAX_TOKENS = 1500
-REDACTED = "[redacted]"
 # An earlier fix belongs in "what we've tried" once an outcome was recorded for it.
 TRIED_STATUSES = frozenset(
     {
@@ -41,7 +39,6 @@ TRIED_STATUSES = frozenset(
 )
 # Ids are BigAutoField: the largest value a database row id can take.
 MAX_ID = 2**63 - 1
-_SENSITIVE_NAME_RE = re.compile(r"pass|secret|token|key|credential|pwd|pin", re.IGNORECASE)
 
 # Script runs come from the scripts app, which depends on this one: it registers a source
 # (``register_script_run_source``) instead of this module importing it.
@@ -74,24 +71,6 @@ def cache_key(kind: str, session_id: int, state_version: int) -> str:
     return f"preview:{kind}:{session_id}:{state_version}"
 
 
-def redact_parameters(
-    parameters: dict[str, Any], schema: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """
-    Mask values of parameters declared ``sensitive`` and, as a safety net, of any whose name
-    looks like a secret, before anything is sent to a model or shown in a note.
-    """
-    sensitive = {
-        str(item.get("name"))
-        for item in schema or []
-        if isinstance(item, dict) and item.get("sensitive")
-    }
-    return {
-        name: REDACTED if name in sensitive or _SENSITIVE_NAME_RE.search(name) else value
-        for name, value in parameters.items()
-    }
-
-
 def script_runs(session: AISession) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
     for source in _script_run_sources:
@@ -105,9 +84,8 @@ def script_runs(session: AISession) -> list[dict[str, Any]]:
             runs.append(
                 {
                     "template": str(run.get("template") or "Script"),
-                    "parameters": redact_parameters(parameters, run.get("schema"))
-                    if isinstance(parameters, dict)
-                    else {},
+                    # The script library stores and answers runs with secrets redacted.
+                    "parameters": parameters if isinstance(parameters, dict) else {},
                 }
             )
     return runs

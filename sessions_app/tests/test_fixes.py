@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.models import AuditEvent, User
-from flowpilot.errors import Conflict, DomainError, NotFound, Unprocessable
+from flowpilot.errors import Conflict, NotFound, Unprocessable
 from flowpilot.llm.markers import parse_markers
 from sessions_app import selectors
 from sessions_app.models import AISession, FixStatus, SuggestedFix
@@ -88,69 +88,23 @@ class TestSupersession:
 
 
 class TestDecisions:
-    def test_one_off_returns_the_ai_draft_rendered(self, engineer: User) -> None:
-        """one_off answers the AI script with its parameter defaults filled in."""
+    """The decision on the fix row; what a decision does with scripts is tested in scripts."""
+
+    @pytest.mark.parametrize("decision", ["one_off", "draft_template", "build_template"])
+    def test_a_decision_is_recorded_bumped_and_audited(self, engineer: User, decision: str) -> None:
         session = make_session(engineer)
         fix = make_fix(session)
         before = version(session)
-        result = fixes.decide_fix(session=session, fix=fix, decision="one_off", actor=engineer)
-        assert result.script == "Restart-Service -Name Spooler -Force"
-        assert result.template_pending is False
-        fix.refresh_from_db()
-        assert fix.decision == "one_off" and fix.decided_at is not None
+        fix = fixes.record_decision(session=session, fix=fix, decision=decision, actor=engineer)
+        assert fix.decision == decision and fix.decided_at is not None
+        assert fix.superseded_at is None
         assert version(session) == before + 1
         assert AuditEvent.objects.filter(type="fix.decision").count() == 1
-
-    def test_one_off_returns_the_engineers_edit(self, engineer: User) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        result = fixes.decide_fix(
-            session=session,
-            fix=fix,
-            decision="one_off",
-            actor=engineer,
-            script="Restart-Service {{service}}",
-            values={"service": "Spooler2"},
-        )
-        assert result.script == "Restart-Service Spooler2"
-
-    @pytest.mark.parametrize("decision", ["draft_template", "build_template"])
-    def test_template_decisions_record_the_choice_and_say_pending(
-        self, engineer: User, decision: str
-    ) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        result = fixes.decide_fix(session=session, fix=fix, decision=decision, actor=engineer)
-        assert result.template_pending is True
-        assert result.as_dict()["template_pending"] is True
-        assert result.script.startswith("Restart-Service")
-        fix.refresh_from_db()
-        assert fix.decision == decision
-        assert fix.superseded_at is None
-
-    @pytest.mark.parametrize("decision", ["one_off", "draft_template", "build_template"])
-    def test_no_script_and_no_template_is_refused(self, engineer: User, decision: str) -> None:
-        """A non-template fix without a drafted script cannot be used yet: 400."""
-        session = make_session(engineer)
-        fix = make_fix(session, script="")
-        with pytest.raises(DomainError) as exc:
-            fixes.decide_fix(session=session, fix=fix, decision=decision, actor=engineer)
-        assert exc.value.status == 400 and exc.value.code == "no_script"
-        fix.refresh_from_db()
-        assert fix.decision == ""
-
-    def test_template_fix_without_script_is_accepted(self, engineer: User) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session, script="")
-        SuggestedFix.objects.filter(pk=fix.pk).update(template_id=7)
-        fix.refresh_from_db()
-        result = fixes.decide_fix(session=session, fix=fix, decision="one_off", actor=engineer)
-        assert result.template_pending is True
 
     def test_dismiss_supersedes_the_fix(self, engineer: User) -> None:
         session = make_session(engineer)
         fix = make_fix(session)
-        fixes.decide_fix(session=session, fix=fix, decision="dismissed", actor=engineer)
+        fixes.record_decision(session=session, fix=fix, decision="dismissed", actor=engineer)
         fix.refresh_from_db()
         assert fix.superseded_at is not None
         assert fix.status == FixStatus.DISMISSED
@@ -163,12 +117,12 @@ class TestDecisions:
         old.refresh_from_db()
         for decision in ("dismissed", "one_off"):
             with pytest.raises(Conflict):
-                fixes.decide_fix(session=session, fix=old, decision=decision, actor=engineer)
+                fixes.record_decision(session=session, fix=old, decision=decision, actor=engineer)
 
     def test_unknown_decision_is_unprocessable(self, engineer: User) -> None:
         session = make_session(engineer)
         with pytest.raises(Unprocessable):
-            fixes.decide_fix(
+            fixes.record_decision(
                 session=session, fix=make_fix(session), decision="maybe", actor=engineer
             )
 
@@ -499,10 +453,10 @@ class TestResolvedSession:
             "outcome": lambda: fixes.record_outcome(
                 session=session, fix=fix, outcome="applied_failed", actor=engineer
             ),
-            "decision": lambda: fixes.decide_fix(
+            "decision": lambda: fixes.record_decision(
                 session=session, fix=fix, decision="dismissed", actor=engineer
             ),
-            "draft": lambda: fixes.submit_fix_draft(
+            "draft": lambda: fixes.store_fix_script(
                 session=session, fix=fix, script="Get-Service", parameters=[], actor=engineer
             ),
         }
@@ -514,12 +468,12 @@ class TestResolvedSession:
         assert fix.status == FixStatus.PROPOSED and fix.superseded_at is None
 
 
-class TestDraftSubmit:
-    def test_draft_writes_script_and_parameters_without_applying(self, engineer: User) -> None:
+class TestStoreFixScript:
+    def test_stores_script_and_parameters_without_applying(self, engineer: User) -> None:
         session = make_session(engineer)
         fix = make_fix(session, script="")
         before = version(session)
-        fix = fixes.submit_fix_draft(
+        fix = fixes.store_fix_script(
             session=session,
             fix=fix,
             script="Get-Printer -Name {{printer}}",
@@ -531,31 +485,20 @@ class TestDraftSubmit:
         assert fix.applied_at is None
         assert version(session) == before + 1
 
-    def test_empty_draft_is_unprocessable(self, engineer: User) -> None:
+    def test_empty_script_is_unprocessable(self, engineer: User) -> None:
         session = make_session(engineer)
         with pytest.raises(Unprocessable):
-            fixes.submit_fix_draft(
+            fixes.store_fix_script(
                 session=session, fix=make_fix(session), script="  ", parameters=[], actor=engineer
             )
 
-    def test_bad_parameters_are_unprocessable(self, engineer: User) -> None:
-        session = make_session(engineer)
-        with pytest.raises(Unprocessable):
-            fixes.submit_fix_draft(
-                session=session,
-                fix=make_fix(session),
-                script="x",
-                parameters=[{"name": "bad name"}],
-                actor=engineer,
-            )
-
     @pytest.mark.parametrize("outcome", ["applied_success", "applied_failed", "dismissed"])
-    def test_draft_on_a_terminal_fix_conflicts(self, engineer: User, outcome: str) -> None:
+    def test_script_on_a_terminal_fix_conflicts(self, engineer: User, outcome: str) -> None:
         session = make_session(engineer)
         fix = make_fix(session)
         fixes.record_outcome(session=session, fix=fix, outcome=outcome, actor=engineer)
         with pytest.raises(Conflict):
-            fixes.submit_fix_draft(
+            fixes.store_fix_script(
                 session=session, fix=fix, script="x", parameters=[], actor=engineer
             )
         fix.refresh_from_db()

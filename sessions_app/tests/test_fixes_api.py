@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from sessions_app.models import AISession, FixStatus, SuggestedFix
+from sessions_app.models import AISession, FixStatus
 from sessions_app.services import fixes
 from sessions_app.tests.test_fixes import make_fix, make_session, version
 
@@ -54,99 +54,6 @@ class TestActive:
     def test_anonymous_is_refused(self, engineer: User) -> None:
         session = make_session(engineer)
         assert APIClient().get(f"{base(session)}/active").status_code == 401
-
-
-class TestDecision:
-    def test_one_off_returns_the_script(self, engineer: User, api_client_for: ApiFor) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        response = api_client_for(engineer).post(
-            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
-        )
-        assert response.status_code == 200
-        assert response.json()["script"] == "Restart-Service -Name Spooler -Force"
-        fix.refresh_from_db()
-        assert fix.decision == "one_off"
-
-    def test_draft_template_says_the_template_is_pending(
-        self, engineer: User, api_client_for: ApiFor
-    ) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        response = api_client_for(engineer).post(
-            f"{base(session)}/{fix.pk}/decision", {"decision": "draft_template"}, format="json"
-        )
-        body = response.json()
-        assert response.status_code == 200
-        assert body["template_pending"] is True and body["decision"] == "draft_template"
-
-    def test_no_script_is_400(self, engineer: User, api_client_for: ApiFor) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session, script="")
-        response = api_client_for(engineer).post(
-            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
-        )
-        assert response.status_code == 400
-        assert response.json()["code"] == "no_script"
-
-    def test_dismiss_then_again_is_409(self, engineer: User, api_client_for: ApiFor) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        client = api_client_for(engineer)
-        url = f"{base(session)}/{fix.pk}/decision"
-        assert client.post(url, {"decision": "dismissed"}, format="json").status_code == 200
-        assert client.get(f"{base(session)}/active").status_code == 404
-        again = client.post(url, {"decision": "dismissed"}, format="json")
-        assert again.status_code == 409
-        assert again.json()["code"] == "fix_superseded"
-
-    def test_unknown_decision_is_a_field_error(
-        self, engineer: User, api_client_for: ApiFor
-    ) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        response = api_client_for(engineer).post(
-            f"{base(session)}/{fix.pk}/decision", {"decision": "later"}, format="json"
-        )
-        assert response.status_code == 400
-        assert "decision" in response.json()
-
-    def test_viewer_is_403(self, engineer: User, viewer: User, api_client_for: ApiFor) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        response = api_client_for(viewer).post(
-            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
-        )
-        assert response.status_code == 403
-        assert response.json()["detail"] == "Engineer or admin access required"
-        fix.refresh_from_db()
-        assert fix.decision == ""
-
-    def test_teammate_cannot_act_on_someone_elses_session(
-        self, engineer: User, teammate: User, api_client_for: ApiFor
-    ) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        response = api_client_for(teammate).post(
-            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
-        )
-        assert response.status_code == 403
-
-    def test_stranger_is_404(self, engineer: User, stranger: User, api_client_for: ApiFor) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        response = api_client_for(stranger).post(
-            f"{base(session)}/{fix.pk}/decision", {"decision": "one_off"}, format="json"
-        )
-        assert response.status_code == 404
-
-    def test_fix_of_another_session_is_404(self, engineer: User, api_client_for: ApiFor) -> None:
-        mine = make_session(engineer)
-        other_fix = make_fix(make_session(engineer, "Other problem"))
-        response = api_client_for(engineer).post(
-            f"{base(mine)}/{other_fix.pk}/decision", {"decision": "one_off"}, format="json"
-        )
-        assert response.status_code == 404
 
 
 class TestApply:
@@ -324,47 +231,6 @@ class TestAiProposal:
         assert api_client_for(stranger).delete(url).status_code == 404
         fix.refresh_from_db()
         assert fix.ai_outcome_proposal is not None
-
-
-class TestDraft:
-    def test_draft_submit(self, engineer: User, api_client_for: ApiFor) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session, script="")
-        response = api_client_for(engineer).post(
-            f"{base(session)}/{fix.pk}/draft",
-            {"script": "Get-Printer {{name}}", "parameters": [{"name": "name"}]},
-            format="json",
-        )
-        assert response.status_code == 200
-        fix.refresh_from_db()
-        assert fix.script == "Get-Printer {{name}}"
-        assert fix.applied_at is None
-
-    def test_empty_is_422_terminal_is_409_wrong_session_is_404(
-        self, engineer: User, api_client_for: ApiFor
-    ) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        client = api_client_for(engineer)
-        url = f"{base(session)}/{fix.pk}/draft"
-        assert client.post(url, {"script": ""}, format="json").status_code == 422
-        other = make_session(engineer, "Other")
-        assert (
-            client.post(f"{base(other)}/{fix.pk}/draft", {"script": "x"}, format="json").status_code
-            == 404
-        )
-        fixes.record_outcome(session=session, fix=fix, outcome="applied_failed", actor=engineer)
-        assert client.post(url, {"script": "x"}, format="json").status_code == 409
-
-    def test_viewer_403_and_stranger_404(
-        self, engineer: User, viewer: User, stranger: User, api_client_for: ApiFor
-    ) -> None:
-        session = make_session(engineer)
-        fix = make_fix(session)
-        url = f"{base(session)}/{fix.pk}/draft"
-        assert api_client_for(viewer).post(url, {"script": "x"}, format="json").status_code == 403
-        assert api_client_for(stranger).post(url, {"script": "x"}, format="json").status_code == 404
-        assert SuggestedFix.objects.get(pk=fix.pk).script != "x"
 
 
 class TestResolvedSession:

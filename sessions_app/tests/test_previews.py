@@ -56,7 +56,7 @@ def preview(session: AISession, kind: previews.PreviewKind = "resolution_note") 
 
 
 class TestBundle:
-    def test_bundle_has_facts_fix_outcome_and_redacted_runs(self, engineer: User) -> None:
+    def test_bundle_has_facts_fix_outcome_and_script_runs(self, engineer: User) -> None:
         session = make_session(engineer)
         session.psa_ticket_id = "48213"
         session.save(update_fields=["psa_ticket_id"])
@@ -76,8 +76,8 @@ class TestBundle:
             return [
                 {
                     "template": "Reset user password",
-                    "parameters": {"user": "jdoe", "new_password": "S3cret!", "site": "HQ"},
-                    "schema": [{"name": "site", "sensitive": True}],
+                    # Sources answer runs as stored: redacted by the script library.
+                    "parameters": {"user": "jdoe", "new_password": "[redacted]"},
                 }
             ]
 
@@ -93,7 +93,8 @@ class TestBundle:
         assert bundle["fix"]["partial_notes"] == "one printer still stuck"
         assert bundle["fix"]["applied_at"] is not None
         params = bundle["script_runs"][0]["parameters"]
-        assert params == {"user": "jdoe", "new_password": "[redacted]", "site": "[redacted]"}
+        assert params == {"user": "jdoe", "new_password": "[redacted]"}
+        assert bundle["script_runs"][0]["template"] == "Reset user password"
 
     def test_the_model_gets_the_bundle_on_the_heavy_tier(self, engineer: User) -> None:
         session = make_session(engineer)
@@ -189,7 +190,7 @@ class TestOutcomeAwareText:
     def test_a_dismissed_fix_is_still_described(self, engineer: User) -> None:
         session = make_session(engineer)
         fix = make_fix(session)
-        fixes.decide_fix(session=session, fix=fix, decision="dismissed", actor=engineer)
+        fixes.record_decision(session=session, fix=fix, decision="dismissed", actor=engineer)
         note = preview(session).markdown
         assert "No fix applied yet" in note and "was dismissed" in note
 

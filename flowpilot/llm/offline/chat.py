@@ -302,9 +302,14 @@ class _Conversation:
                     )
                 )
         topics: set[str] = set()
+        problem_key = normalize(str(self.context.get("problem") or ""))
         for index in indexes:
             if outcome_of(self.texts[index]) is not None:
                 # "Still slow" reports on the fix; it is not a new observation.
+                continue
+            if normalize(self.texts[index]) == problem_key:
+                # The problem statement is on the session already; repeating it under a
+                # topic adds nothing to What we know.
                 continue
             for hit in self.readings[index].signals:
                 signal = SIGNALS_BY_NAME[hit.name]

@@ -497,7 +497,8 @@ _NO_RE = re.compile(r"^(?:no|nope|nah|negative|it doesn't|it does not|it isn't|t
 _FIX_REQUEST_RE = re.compile(
     r"\b(?:fix|fixes|solution|what now|what next|what's next|whats next|next steps?|"
     r"what should i do|what do i do|what do you suggest|how do i (?:solve|fix)|suggest|"
-    r"any ideas|now what|where do we go from here|what would you do)\b"
+    r"any ideas|now what|where do we go from here|what would you do|what do you think|"
+    r"your thoughts|thoughts\?|what's the fix|what is the fix|how do we fix)\b"
 )
 _CHECK_REQUEST_RE = re.compile(
     r"\b(?:what else (?:should|can|could) i (?:check|look at|try|run)|what (?:should|can) i "
