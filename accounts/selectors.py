@@ -86,6 +86,11 @@ def settings_rows(user: User) -> list[dict[str, Any]]:
     return rows
 
 
+def account_members(account: Account) -> QuerySet[User]:
+    """Everyone in the account, by name (filter menus)."""
+    return scoped(User, account).order_by("name", "email").only("pk", "name", "email")
+
+
 def account_people(viewer: User) -> list[dict[str, Any]]:
     """
     Everyone in the viewer's account with a status and what the viewer may change about them

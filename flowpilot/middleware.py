@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from flowpilot.errors import DomainError
 
 
 class ApiOptionalSlashMiddleware:
@@ -26,3 +31,33 @@ class ApiOptionalSlashMiddleware:
             except Resolver404:
                 request.path_info = path.rstrip("/")
         return self.get_response(request)
+
+
+class PageDomainErrorMiddleware:
+    """
+    A refusal a page view did not catch itself (a resolved session's 409 ``session_closed``,
+    say) is shown to the person instead of becoming a 500: an HTMX request gets a toast and no
+    swap, a plain form post goes back where it came from with the message.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
+            return None
+        if request.headers.get("HX-Request") == "true":
+            response = HttpResponse(status=200)
+            response["HX-Reswap"] = "none"
+            response["HX-Trigger"] = json.dumps(
+                {"toast": {"message": exception.detail, "tone": "amber"}}
+            )
+            return response
+        messages.warning(request, exception.detail)
+        back = request.headers.get("Referer", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = "/"
+        return HttpResponseRedirect(back)

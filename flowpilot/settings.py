@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
+    "flowpilot.middleware.PageDomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "flowpilot.urls"
@@ -190,7 +191,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:asgi", "capacity": 200},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, as long as the layer's
+                # blocking BZPOPMIN waits for a message: every idle consumer would crash with
+                # "Timeout reading" after 5 s. The read timeout must exceed that wait.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": f"{REDIS_KEY_PREFIX}:asgi",
+                "capacity": 200,
+            },
         }
     }
     CACHES = {

@@ -44,11 +44,19 @@ def _url(name: str) -> str:
         return ""
 
 
-def palette_commands() -> list[dict[str, str]]:
+# Pages only engineers and up may open: a viewer is never offered a link that answers 403.
+ACTING_ONLY = frozenset({"session-new", "escalation-queue", "analytics-escalations"})
+
+
+def _allowed(name: str, user: Any) -> bool:
+    return name not in ACTING_ONLY or bool(getattr(user, "can_act", False))
+
+
+def palette_commands(user: Any = None) -> list[dict[str, str]]:
     return [
         {"label": label, "url": url, "key": key}
         for label, name, key in PALETTE
-        if (url := _url(name))
+        if (user is None or _allowed(name, user)) and (url := _url(name))
     ]
 
 
@@ -73,9 +81,11 @@ def nav_items(request: HttpRequest | None = None) -> list[dict[str, Any]]:
     badges: dict[str, Callable[[], int | str]] = {}
     if request is not None:
         badges["scripts"] = _pending_drafts_badge(request)
+    user = getattr(request, "user", None)
     return [
         {"key": key, "label": label, "url": _url(name), "badge": badges.get(key, "")}
         for key, label, name in NAVIGATION
+        if user is None or _allowed(name, user)
     ]
 
 
@@ -86,6 +96,6 @@ def app_shell(request: HttpRequest) -> dict[str, Any]:
     return {
         "DEBUG": settings.DEBUG,
         "nav_items": nav_items(request),
-        "palette_commands": palette_commands(),
+        "palette_commands": palette_commands(request.user),
         "llm_provider": settings.LLM_PROVIDER,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -16,6 +16,7 @@ from accounts.tenancy import scoped
 from flowpilot.errors import DomainError
 from psa.ports import TicketAction
 from psa.providers.base import Ticket
+from psa.selectors import is_connected
 from sessions_app.access import get_session
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.services import sessions
@@ -68,3 +69,34 @@ def link_session(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("ticket-detail", args=[ticket_id]))
     messages.success(request, f"Linked to ticket #{ticket_id}.")
     return HttpResponseRedirect(session.get_absolute_url())
+
+
+def session_ticket_links(*, session: AISession, user: User) -> list[dict[str, str]]:
+    """On a session with no ticket, in an account connected to a PSA: spin a ticket off it."""
+    if session.psa_ticket_id or not is_connected(session.account_id):
+        return []
+    params = {
+        "origin": f"session:{session.pk}",
+        "summary": session.problem_summary[:100],
+        "description": session.problem_summary,
+    }
+    return [
+        {
+            "key": "new-ticket",
+            "label": "New ticket from this session",
+            "url": f"{reverse('ticket-new')}?{urlencode(params)}",
+        }
+    ]
+
+
+def link_created_ticket(ticket: Ticket, user: User, origin: str) -> str | None:
+    """After a ticket is spun off a session, link the session to it and go back to it."""
+    kind, _, raw = origin.partition(":")
+    if kind != "session" or not raw.isdigit():
+        return None
+    try:
+        session = get_session(user, int(raw), for_write=True)
+        sessions.link_ticket(session=session, psa_ticket_id=str(ticket.id))
+    except (DomainError, Http404):
+        return None
+    return session.get_absolute_url()

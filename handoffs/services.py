@@ -31,7 +31,7 @@ from accounts.models import User
 from accounts.permissions import require_engineer_or_admin
 from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
-from handoffs import events, tasks
+from handoffs import events, package, tasks
 from handoffs.models import (
     INTENT_ALIASES,
     AppNotification,
@@ -44,7 +44,7 @@ from handoffs.models import (
 from handoffs.notifications import NOTIFY_ROLES, notification_recipients, notification_title
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.ports import ticket_writeback
-from sessions_app.services.previews import build_bundle, get_preview
+from sessions_app.services.previews import build_bundle, cached_preview, get_preview
 from sessions_app.services.resolution import (
     REASON_LIMIT,
     PostResult,
@@ -150,33 +150,29 @@ def _target(actor: User, target_user_id: Any) -> User | None:
     return target
 
 
-def fallback_package(bundle: dict[str, Any], reason: str) -> str:
-    """The package when the model cannot write it: the bundle's facts, plainly."""
-    facts = bundle.get("facts") or []
-    fix = bundle.get("fix") or None
-    tried = [
-        *(bundle.get("tried") or []),
-        *([fix] if fix and fix.get("status") != "proposed" else []),
-    ]
-    lines = ["## Problem", "", str(bundle.get("problem") or ""), "", "## What we've confirmed", ""]
-    lines += [f"- {fact}" for fact in facts] or ["- Nothing confirmed yet."]
-    lines += ["", "## What we've tried", ""]
-    lines += [f"- {item.get('title')} ({item.get('status')})" for item in tried] or [
-        "- Nothing applied yet."
-    ]
-    lines += ["", "## Current hypothesis", "", "Not written: the assistant was unavailable."]
-    lines += ["", "## Suggested next steps", "", f"- {reason or 'Review the session.'}"]
-    return "\n".join(lines) + "\n"
-
-
-def _package(session: AISession, markdown: str | None, reason: str) -> str:
+def package_text(
+    session: AISession, markdown: str | None, reason: str, *, wait_for_model: bool
+) -> tuple[str, bool]:
+    """
+    The package to store now, and whether the assistant should rewrite it after commit. An
+    edited text or an already written preview (one narrow query and a cache read) is used as
+    it is; otherwise the engineer is not made to wait on the model: a factual draft is stored
+    and the worker replaces it. Only a PSA write-back, which posts the text now, waits for it.
+    """
     if (markdown or "").strip():
-        return markdown_or_preview(session, markdown, "escalation_package")
+        return markdown_or_preview(session, markdown, "escalation_package"), False
+    hit = cached_preview(
+        account_id=session.account_id, session_id=session.pk, kind="escalation_package"
+    )
+    if hit is not None:
+        return hit.markdown.strip(), False
+    if not wait_for_model:
+        return package.draft_package(build_bundle(session), reason), True
     try:
-        return get_preview(session=session, kind="escalation_package").markdown.strip()
+        return get_preview(session=session, kind="escalation_package").markdown.strip(), False
     except DomainError as exc:
         logger.warning("Escalation package for session %s fell back: %s", session.pk, exc.detail)
-        return fallback_package(build_bundle(session), reason)
+        return package.fallback_package(build_bundle(session), reason), False
 
 
 def create_handoff(
@@ -200,11 +196,15 @@ def create_handoff(
         # Known closed already: no preview, no model call.
         raise _refused(session, intent, refresh=False)
     escalate = intent == HandoffIntent.ESCALATE
-    text = _package(session, markdown, reason) if escalate else ""
+    writeback = ticket_writeback() if session.psa_ticket_id else None
+    text, rewrite = (
+        package_text(session, markdown, reason, wait_for_model=writeback is not None)
+        if escalate
+        else ("", False)
+    )
     snapshot = build_bundle(session)
     receipt = None
-    writeback = ticket_writeback()
-    if escalate and session.psa_ticket_id and writeback is not None:
+    if escalate and writeback is not None:
         # Outside the transaction, like every PSA call: a refusal (DomainError) leaves the
         # session as it was and nothing is created.
         receipt = writeback.post_escalation(
@@ -219,6 +219,7 @@ def create_handoff(
         text=text,
         snapshot=snapshot,
         receipt=receipt,
+        rewrite_package=rewrite,
     )
 
 
@@ -241,6 +242,7 @@ def _write_handoff(
     text: str,
     snapshot: dict[str, Any],
     receipt: dict[str, Any] | None = None,
+    rewrite_package: bool = False,
 ) -> HandoffResult:
     now = timezone.now()
     escalate = intent == HandoffIntent.ESCALATE
@@ -294,19 +296,21 @@ def _write_handoff(
     notified = 0
     if escalate:
         # Park is private: no bell, no live event, no e-mail, no assessment.
-        notified = _create_notifications(handoff=handoff, session=session, actor=actor)
+        notified = create_notifications(handoff=handoff, session=session, actor=actor)
         events.publish_handoff_created_on_commit(handoff)
         # robust: a broker (or, in eager mode, an SMTP server) failing is logged and never
         # turns a committed hand-off into an error for the engineer.
         handoff_id = str(handoff.pk)
         transaction.on_commit(lambda: tasks.fan_out_handoff.delay(handoff_id), robust=True)
         transaction.on_commit(lambda: tasks.assess_handoff.delay(handoff_id), robust=True)
+        if rewrite_package:
+            transaction.on_commit(lambda: tasks.write_package.delay(handoff_id), robust=True)
     return HandoffResult(
         handoff=handoff, session=session, markdown=text, notified=notified, psa=receipt
     )
 
 
-def _create_notifications(*, handoff: SessionHandoff, session: AISession, actor: User) -> int:
+def create_notifications(*, handoff: SessionHandoff, session: AISession, actor: User) -> int:
     title = notification_title(
         from_user=actor, problem=session.problem_summary, ticket=session.psa_ticket_id
     )

@@ -23,7 +23,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from accounts.services.preferences import webhook_url
-from handoffs import assessment, events
+from handoffs import assessment, events, package
 from handoffs.models import AppNotification, SessionHandoff
 from handoffs.notifications import notification_title
 
@@ -38,6 +38,12 @@ RETRY = {"max_retries": 4, "retry_backoff": 5, "retry_backoff_max": 300, "retry_
 def assess_handoff(handoff_id: str) -> str:
     """Write the AI assessment of a hand-off (or store it as unavailable) and publish it."""
     return assessment.write_assessment(handoff_id=handoff_id)
+
+
+@shared_task(acks_late=True, name="handoffs.write_package")  # type: ignore[untyped-decorator]
+def write_package(handoff_id: str) -> bool:
+    """Replace the factual draft package of a hand-off with the assistant's."""
+    return package.write_package(handoff_id=handoff_id)
 
 
 @shared_task(acks_late=True, name="handoffs.fan_out_handoff")  # type: ignore[untyped-decorator]

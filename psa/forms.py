@@ -70,3 +70,5 @@ class NewTicketForm(forms.Form):
     initial_description = forms.CharField(
         label="Description", required=False, max_length=10_000, widget=forms.Textarea({"rows": 5})
     )
+    # Set when the ticket is spun off a session: that session is linked to the new ticket.
+    origin = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)

@@ -37,3 +37,20 @@ def ticket_actions(ticket: Ticket, user: User) -> list[TicketAction]:
     for source in _sources.values():
         actions.extend(source(ticket, user))
     return actions
+
+
+# After "New ticket" with a ``session`` reference (a ticket spun off a session), the hooks may
+# link it and return where to go next (the first URL wins).
+CreatedHook = Callable[[Ticket, User, str], str | None]
+_created_hooks: dict[str, CreatedHook] = {}
+
+
+def register_ticket_created(key: str, hook: CreatedHook) -> None:
+    _created_hooks[key] = hook
+
+
+def ticket_created(ticket: Ticket, user: User, origin: str) -> str | None:
+    next_url = None
+    for hook in _created_hooks.values():
+        next_url = hook(ticket, user, origin) or next_url
+    return next_url

@@ -272,3 +272,21 @@ def ticket_for_prompt(*, account_id: int, ticket_id: str) -> dict[str, Any] | No
     }
     cache.set(key, details, PROMPT_TTL)
     return details
+
+
+CONNECTED_TTL = 60
+
+
+def connected_key(account_id: int) -> str:
+    return f"psa:connected:{account_id}"
+
+
+def is_connected(account_id: int) -> bool:
+    """Whether the account has a ConnectWise connection, cached (pages that only show a link)."""
+    hit = cache.get(connected_key(account_id))
+    if hit is None:
+        hit = PSAIntegration.objects.filter(
+            account_id=account_id, provider=Provider.CONNECTWISE
+        ).exists()
+        cache.set(connected_key(account_id), hit, CONNECTED_TTL)
+    return bool(hit)

@@ -20,7 +20,7 @@ from accounts.services.preferences import get_preferences, update_preferences
 from flowpilot.errors import DomainError
 from psa import selectors
 from psa.forms import IntegrationForm, NewTicketForm, TicketFilterForm, WritebackForm
-from psa.ports import ticket_actions
+from psa.ports import ticket_actions, ticket_created
 from psa.providers.base import NewTicket, TicketQuery
 from psa.services import integration as integration_service
 from psa.services import tickets as ticket_service
@@ -269,21 +269,25 @@ def ticket_new(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         form = _new_ticket_form(ws, request.POST)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            origin = data.pop("origin", "")
             try:
                 created = ticket_service.create_ticket(
-                    ws=ws, actor=request.user, ticket=NewTicket(**form.cleaned_data)
+                    ws=ws, actor=request.user, ticket=NewTicket(**data)
                 )
             except DomainError as exc:
                 _apply_errors(form, exc)
             else:
                 messages.success(request, f"Ticket #{created.id} created.")
-                return _back_to(created.id)
+                next_url = ticket_created(created, request.user, origin) if origin else None
+                return HttpResponseRedirect(next_url) if next_url else _back_to(created.id)
         status = 422
     else:
         form = _new_ticket_form(
             ws,
             summary=request.GET.get("summary", "")[:100],
             initial_description=request.GET.get("description", "")[:10_000],
+            origin=request.GET.get("origin", "")[:40],
         )
         status = 200
     context = {"nav": "tickets", "ws": ws, "form": form, "problems": ws.problems}

@@ -41,7 +41,8 @@ DECISION_TOASTS = {
 
 def _session(request: AuthedRequest, session_id: int, *, for_write: bool) -> AISession:
     try:
-        return get_session(request.user, session_id, for_write=for_write)
+        # A resolved session is refused by the fix services, with the card's own message.
+        return get_session(request.user, session_id, for_write=for_write, allow_closed=True)
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from exc
 

@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 from accounts.models import Role, User
 from accounts.permissions import require_engineer_or_admin
 from accounts.tenancy import get_for_account, scoped
-from flowpilot.errors import Forbidden
-from sessions_app.models import AISession
+from flowpilot.errors import Conflict, Forbidden
+from sessions_app.models import AISession, SessionStatus
 
 
 def sessions_visible_to(user: User) -> QuerySet[AISession]:
@@ -16,18 +16,40 @@ def sessions_visible_to(user: User) -> QuerySet[AISession]:
     return scoped(AISession, user.account)
 
 
-def get_session(user: User, session_id: object, *, for_write: bool = False) -> AISession:
+SESSION_CLOSED = "This session is resolved and read-only. Reopen it to change anything."
+
+
+def get_session(
+    user: User, session_id: object, *, for_write: bool = False, allow_closed: bool = False
+) -> AISession:
+    """
+    For a write: viewers and people not on the session → 403; a resolved session → 409
+    ``session_closed`` (read-only until reopened) unless ``allow_closed`` (reopen, and the
+    posts that answer their own 409).
+    """
     session = get_for_account(AISession.objects.select_related("user"), user.account, pk=session_id)
     if for_write:
         require_engineer_or_admin(user)
         if not can_work_on(user, session):
             raise Forbidden("Only the session's engineer or whoever picked it up can change it.")
+        if not allow_closed and session.status == SessionStatus.RESOLVED:
+            raise Conflict(SESSION_CLOSED, code="session_closed")
     return session
 
 
 def can_work_on(user: User, session: AISession) -> bool:
+    """The session's engineer, whoever picked it up, or an admin/owner: may change or reopen."""
     if not user.can_act:
         return False
     if user.is_super_admin or user.role in (Role.OWNER, Role.ADMIN):
         return True
     return session.user_id == user.pk or session.escalated_to_id == user.pk
+
+
+def can_edit(user: User, session: AISession) -> bool:
+    """Whether the page offers write controls: on the session, and the session is open."""
+    return can_work_on(user, session) and session.status != SessionStatus.RESOLVED
+
+
+def can_reopen(user: User, session: AISession) -> bool:
+    return can_work_on(user, session) and session.status == SessionStatus.RESOLVED

@@ -6,5 +6,7 @@ class SessionsAppConfig(AppConfig):
     verbose_name = "AI sessions"
 
     def ready(self) -> None:
-        # Institutional memory re-indexes a session when its history changes (signal receivers).
-        from sessions_app.memory import tasks  # noqa: F401
+        # Institutional memory: re-index on history changes, past sessions in the chat prompt.
+        from sessions_app.memory import wiring
+
+        wiring.connect()

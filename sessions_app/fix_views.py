@@ -60,7 +60,8 @@ def _back(request: AuthedRequest, session: AISession) -> HttpResponse:
 
 def _session_for_write(request: AuthedRequest, session_id: int) -> AISession:
     try:
-        return get_session(request.user, session_id, for_write=True)
+        # The fix services refuse a resolved session themselves, with the card's own message.
+        return get_session(request.user, session_id, for_write=True, allow_closed=True)
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from exc
 

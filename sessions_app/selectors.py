@@ -37,9 +37,37 @@ ANSWERED_ITEMS = 20
 
 
 def sidebar_sessions(user: User, *, limit: int = SIDEBAR_LIMIT) -> list[AISession]:
-    """The user's sessions (started or picked up), newest activity first."""
+    """The user's sessions (started or picked up), newest activity first; a viewer, who starts
+    none, reads the account's newest."""
     columns = ("id", "problem_summary", "psa_ticket_id", "status", "updated_at", "user_id")
+    if not user.can_act:
+        rows = sessions_visible_to(user).only(*columns).order_by("-updated_at", "-id")
+        return list(rows[:limit])
     return my_sessions_page(user, limit=limit, columns=columns)
+
+
+ACCOUNT_LIST_LIMIT = 50
+
+
+def account_sessions(
+    user: User, *, engineer_id: int | None = None, status: str = "", before: int | None = None
+) -> tuple[list[AISession], int | None]:
+    """
+    The account's sessions for the read-only list, newest first, filtered by engineer and
+    status, a page at a time (``before``: the last id shown; ids grow with creation). One
+    query; the engineer is joined.
+    """
+    rows = sessions_visible_to(user).select_related("user")
+    if engineer_id is not None:
+        rows = rows.filter(user_id=engineer_id)
+    if status:
+        rows = rows.filter(status=status)
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    page = list(rows.order_by("-id")[: ACCOUNT_LIST_LIMIT + 1])
+    more = len(page) > ACCOUNT_LIST_LIMIT
+    page = page[:ACCOUNT_LIST_LIMIT]
+    return page, (page[-1].pk if more and page else None)
 
 
 def my_sessions_page(

@@ -19,4 +19,5 @@ urlpatterns = [
     path(f"{S}/facts/<int:fact_id>", views.edit_fact, name="session-fact"),
     path(f"{S}/facts/<int:fact_id>/delete", views.delete_fact, name="session-fact-delete"),
     path(f"{S}/ticket", views.link_ticket, name="session-ticket"),
+    path(f"{S}/reopen", views.reopen_session, name="session-reopen"),
 ]

@@ -30,14 +30,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import selectors as account_selectors
 from accounts.http import AuthedRequest
 from accounts.models import User
 from accounts.permissions import engineer_or_admin_required
 from flowpilot.errors import DomainError, Forbidden, NotFound
 from sessions_app import selectors
-from sessions_app.access import can_work_on, get_session
+from sessions_app.access import can_edit, can_reopen, get_session
 from sessions_app.memory import selectors as memory_selectors
-from sessions_app.models import AISession, AISessionStep
+from sessions_app.models import AISession, AISessionStep, SessionStatus
+from sessions_app.ports import ticket_links
 from sessions_app.services import assistant, chat, facts, lane, sessions
 from sessions_app.services.steps import MESSAGE_LIMIT
 
@@ -122,7 +124,8 @@ def _lane_context(request: AuthedRequest, session: AISession, **extra: Any) -> d
         "facts": state.facts,
         "lane": state.lane,
         "fix": state.fix,
-        "can_act": can_work_on(request.user, session),
+        "can_act": can_edit(request.user, session),
+        "can_reopen": can_reopen(request.user, session),
         "error": None,
         **extra,
     }
@@ -173,6 +176,11 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def _id(value: str | None) -> int | None:
+    number = _int(value)
+    return number if number is not None and 0 < number < 2**63 else None
+
+
 def _autostart(step: AISessionStep | None) -> bool:
     """A just-sent message is answered on arrival; an old unanswered one waits for Retry."""
     return step is not None and (timezone.now() - step.created_at).total_seconds() < AUTOSTART_S
@@ -184,7 +192,30 @@ def _autostart(step: AISessionStep | None) -> bool:
 @login_required
 @require_GET
 def sessions_list(request: AuthedRequest) -> HttpResponse:
-    return render(request, "sessions_app/list.html", _shell_context(request.user))
+    """Engineers pick from the sidebar; everyone gets the account's sessions, read-only,
+    filterable by engineer and status (what a viewer works from)."""
+    engineer_id = _id(request.GET.get("engineer"))
+    status = request.GET.get("status", "")
+    status = status if status in SessionStatus.values else ""
+    rows, next_before = selectors.account_sessions(
+        request.user,
+        engineer_id=engineer_id,
+        status=status,
+        before=_id(request.GET.get("before")),
+    )
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {
+        **_shell_context(request.user),
+        "account_sessions": rows,
+        "next_before": next_before,
+        "filter_query": query.urlencode(),
+        "engineers": account_selectors.account_members(request.user.account),
+        "statuses": SessionStatus.choices,
+        "selected_engineer": engineer_id,
+        "selected_status": status,
+    }
+    return render(request, "sessions_app/list.html", context)
 
 
 @engineer_or_admin_required
@@ -225,9 +256,11 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
         "facts": page.facts,
         "lane": page.lane,
         "fix": page.fix,
-        "can_act": can_work_on(request.user, session),
+        "can_act": can_edit(request.user, session),
+        "can_reopen": can_reopen(request.user, session),
         "error": None,
         "message_form": MessageForm(),
+        "ticket_links": ticket_links(session=session, user=request.user),
         "editing_fact_id": _int(request.GET.get("edit")),
         "autostart": _autostart(page.pending_step),
         # "Solved before": from what the page already read (no step or fact query of its own).
@@ -315,7 +348,7 @@ def _render_turn(
         "lane_html": lane_html,
         "facts_added": len(turn.facts),
         "fix_id": turn.fix.pk if turn.fix else None,
-        "can_act": can_work_on(user, session),
+        "can_act": can_edit(user, session),
     }
 
 
@@ -475,4 +508,23 @@ def link_ticket(request: AuthedRequest, session_id: int) -> HttpResponse:
             if session.psa_ticket_id
             else "Ticket unlinked.",
         )
+    return HttpResponseRedirect(_detail_url(session))
+
+
+@login_required
+@require_POST
+def reopen_session(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The resolved session's "Reopen" form: back to active with the reason as a note."""
+    try:
+        session = get_session(request.user, session_id, for_write=True, allow_closed=True)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from exc
+    try:
+        sessions.reopen_session(
+            session=session, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Session reopened. Pick up where you left off.")
     return HttpResponseRedirect(_detail_url(session))

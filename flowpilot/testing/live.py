@@ -12,8 +12,13 @@ from django.db import connections
 
 
 def _make_application() -> Any:
+    from channels.layers import channel_layers
     from channels.routing import get_default_application
 
+    # A layer built in the parent before the fork carries its client prefix: two servers
+    # forked from one test process would then pop each other's messages from one Redis list
+    # (and drop them, as neither has the other's channels). Each process builds its own.
+    channel_layers.backends = {}
     return ASGIStaticFilesHandler(get_default_application())
 
 

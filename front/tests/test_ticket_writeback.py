@@ -243,3 +243,40 @@ def test_a_psa_that_is_down_leaves_the_prompt_without_details(
     context = prompt_context(session)
     assert "ticket_details" not in context
     assert context["ticket"] == session.psa_ticket_id
+
+
+def test_spin_a_new_ticket_off_a_session(
+    engineer: User, connected: Simulator, client_for: Callable[[User], Any]
+) -> None:
+    session = AISession.objects.create(
+        account=engineer.account, user=engineer, problem_summary="Scanner to e-mail stopped"
+    )
+    client = client_for(engineer)
+    page = client.get(session.get_absolute_url()).content.decode()
+    assert 'data-testid="ticket-link-new-ticket"' in page
+    form = client.get(f"/tickets/new?origin=session:{session.pk}&summary=Scanner+to+e-mail+stopped")
+    assert f'value="session:{session.pk}"' in form.content.decode()
+    company = next(iter(connected.state.companies))
+    created = client.post(
+        "/tickets/new",
+        {
+            "board_id": 1,
+            "company_id": company,
+            "summary": "Scanner to e-mail stopped",
+            "origin": f"session:{session.pk}",
+        },
+    )
+    assert created.status_code == 302 and created["Location"] == session.get_absolute_url()
+    session.refresh_from_db()
+    ticket = connected.state.tickets[int(session.psa_ticket_id)]
+    assert ticket["summary"] == "Scanner to e-mail stopped"
+    page = client.get(session.get_absolute_url()).content.decode()
+    assert 'data-testid="ticket-link-new-ticket"' not in page
+
+
+def test_no_spin_off_link_without_a_psa(engineer: User, client_for: Callable[[User], Any]) -> None:
+    session = AISession.objects.create(
+        account=engineer.account, user=engineer, problem_summary="Printer offline"
+    )
+    page = client_for(engineer).get(session.get_absolute_url()).content.decode()
+    assert "ticket-link-new-ticket" not in page

@@ -12,11 +12,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
 from flowpilot.errors import UpstreamError
-from handoffs import events, notifications, services, tasks
+from handoffs import events, notifications, package, services, tasks
 from handoffs.models import AppNotification, AssessmentStatus, HandoffIntent, SessionHandoff
 from handoffs.tests.support import make_session
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.services import resolution
+from sessions_app.services.previews import get_preview
 
 pytestmark = pytest.mark.django_db
 
@@ -159,24 +160,55 @@ class TestCreate:
         response = api_client_for(teammate).post(handoff_url(session, "escalate"), {})
         assert response.status_code == 403
 
-    def test_package_falls_back_when_the_model_fails(self, engineer: User) -> None:
+    def test_without_markdown_the_model_is_not_awaited_and_rewrites_after_commit(
+        self, engineer: User, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """No edit and no written preview: a factual draft is stored at once, and the
+        assistant's package replaces it after commit."""
         session = make_session(engineer)
+        with django_capture_on_commit_callbacks() as callbacks:
+            result = services.create_handoff(session=session, actor=engineer, intent="escalate")
+        assert package.PENDING_HYPOTHESIS in result.markdown
+        assert "## Suggested next steps" in result.markdown
+        handoff = SessionHandoff.objects.get()
+        assert handoff.package_markdown == result.markdown
+        with (
+            mock.patch.object(tasks.fan_out_handoff, "delay", autospec=True),
+            mock.patch.object(tasks.assess_handoff, "delay", autospec=True),
+            mock.patch("handoffs.events.publish", autospec=True),
+        ):
+            for callback in callbacks:
+                callback()
+        handoff.refresh_from_db()
+        session.refresh_from_db()
+        assert package.PENDING_HYPOTHESIS not in handoff.package_markdown
+        assert handoff.package_markdown.startswith("## Problem")
+        assert session.escalation_package["markdown"] == handoff.package_markdown
+        assert package.write_package(handoff_id=handoff.pk) is False  # idempotent
+
+    def test_a_written_preview_is_used_as_it_is(self, engineer: User) -> None:
+        session = make_session(engineer)
+        preview = get_preview(session=session, kind="escalation_package")
+        with mock.patch("sessions_app.services.previews.get_llm_client", autospec=True) as llm:
+            result = services.create_handoff(session=session, actor=engineer, intent="escalate")
+        assert llm.call_count == 0
+        assert result.markdown == preview.markdown.strip()
+
+    def test_the_draft_stays_when_the_model_fails(self, engineer: User) -> None:
+        session = make_session(engineer)
+        handoff = services.create_handoff(
+            session=session, actor=engineer, intent="escalate"
+        ).handoff
         with mock.patch(
-            "handoffs.services.get_preview",
+            "handoffs.package.generate",
             autospec=True,
             side_effect=UpstreamError("down", code="llm_unavailable"),
         ):
-            result = services.create_handoff(session=session, actor=engineer, intent="escalate")
-        assert result.markdown.startswith("## Problem")
-        assert "assistant was unavailable" in result.markdown
+            assert package.write_package(handoff_id=handoff.pk) is False
+        handoff.refresh_from_db()
+        assert package.PENDING_HYPOTHESIS in handoff.package_markdown
         session.refresh_from_db()
         assert session.status == SessionStatus.ESCALATED
-
-    def test_without_markdown_the_preview_writes_the_package(self, engineer: User) -> None:
-        session = make_session(engineer)
-        result = services.create_handoff(session=session, actor=engineer, intent="escalate")
-        assert "## Suggested next steps" in result.markdown
-        assert SessionHandoff.objects.get().package_markdown == result.markdown
 
 
 class TestPark:

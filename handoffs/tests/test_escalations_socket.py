@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts.models import User
 from conftest import PASSWORD
+from flowpilot.realtime import publish, user_group
 from flowpilot.testing.live import LiveServer, start_live_server
 from handoffs import services
 from handoffs.tests.support import escalate, make_session
@@ -29,6 +30,13 @@ def cookie_for(user: User) -> str:
     response = client.post("/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 302
     return f"sessionid={client.cookies['sessionid'].value}"
+
+
+@pytest.fixture
+def layer_in_parent(transactional_db: None) -> None:
+    """Use the channel layer in this process before any server is forked (as earlier tests on
+    the same worker do): the forked servers must still each build their own layer."""
+    publish(user_group(0), "warm_up", {})
 
 
 @pytest.fixture
@@ -70,6 +78,7 @@ async def nothing_of(ws: Any, event_type: str, wait: float = 1.0) -> None:
 
 
 def test_events_reach_sockets_on_both_processes(
+    layer_in_parent: None,
     live_server_url: str,
     second_server: LiveServer,
     engineer: User,
@@ -169,5 +178,22 @@ def test_viewer_and_anonymous_sockets_are_refused(
             assert closed.rcvd is not None and closed.rcvd.code in (4401, 4403)
             return
         pytest.fail("the socket was accepted")
+
+    asyncio.run(scenario())
+
+
+def test_an_idle_socket_still_receives_after_the_redis_read_timeout(
+    live_server_url: str, engineer: User, teammate: User
+) -> None:
+    """A socket idle for longer than redis-py's default 5 s read timeout stays open and still
+    gets the next event (the layer's blocking pop must not time out the consumer)."""
+    cookie = cookie_for(teammate)
+
+    async def scenario() -> None:
+        async with connect(live_server_url, cookie) as ws:
+            await asyncio.sleep(7)
+            handoff = await asyncio.to_thread(escalate, engineer)
+            body = await until(ws, "handoff_created")
+            assert body["payload"]["handoff_id"] == str(handoff.pk)
 
     asyncio.run(scenario())

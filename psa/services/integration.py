@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from psa.errors import PSAError
 from psa.models import Provider, PSAIntegration
 from psa.providers.base import ConnectionResult
 from psa.providers.connectwise import normalise_site, site_problem
+from psa.selectors import connected_key
 
 FIELD_LIMITS = {
     "site": 255,
@@ -96,6 +98,7 @@ def save_integration(*, account: Account, actor: User, data: IntegrationInput) -
         integration.last_test_message = ""
         integration.last_tested_at = None
     integration.save()
+    transaction.on_commit(lambda: cache.delete(connected_key(account.pk)))
     record_event(
         account=account,
         actor=actor,

@@ -137,7 +137,8 @@ def review(request: Request) -> Response:
 @permission_classes(WRITE)
 def fix_decision(request: Request, session_id: int, fix_id: int) -> Response:
     user = _user(request)
-    session = get_session(user, session_id, for_write=True)
+    # The fix services answer a resolved session with their own 409.
+    session = get_session(user, session_id, for_write=True, allow_closed=True)
     fix = get_fix(session, fix_id)
     serializer = DecisionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -160,7 +161,8 @@ def fix_decision(request: Request, session_id: int, fix_id: int) -> Response:
 @permission_classes(WRITE)
 def fix_draft(request: Request, session_id: int, fix_id: int) -> Response:
     user = _user(request)
-    session = get_session(user, session_id, for_write=True)
+    # The fix services answer a resolved session with their own 409.
+    session = get_session(user, session_id, for_write=True, allow_closed=True)
     fix = get_fix(session, fix_id)
     serializer = FixDraftSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)

@@ -1,7 +1,8 @@
 """
 API for the suggested-fix lifecycle, the previews and the resolve / escalate posts. Each view
 parses, fetches the session through ``sessions_app.access`` (foreign → 404, not allowed → 403)
-and calls one service.
+and calls one service. A resolved session is let through (``allow_closed``): the fix services
+refuse it themselves with their own 409 ``session_closed`` message.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def active_fix(request: Request, session_id: int) -> Response:
 @api_view(["POST"])
 @permission_classes(WRITE)
 def apply(request: Request, session_id: int, fix_id: int) -> Response:
-    session = get_session(_user(request), session_id, for_write=True)
+    session = get_session(_user(request), session_id, for_write=True, allow_closed=True)
     fix = fixes.apply_fix(
         session=session, fix=selectors.get_fix(session, fix_id), actor=_user(request)
     )
@@ -66,7 +67,7 @@ def apply(request: Request, session_id: int, fix_id: int) -> Response:
 @api_view(["PATCH"])
 @permission_classes(WRITE)
 def outcome(request: Request, session_id: int, fix_id: int) -> Response:
-    session = get_session(_user(request), session_id, for_write=True)
+    session = get_session(_user(request), session_id, for_write=True, allow_closed=True)
     fix = selectors.get_fix(session, fix_id)
     serializer = OutcomeSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -87,7 +88,7 @@ def outcome(request: Request, session_id: int, fix_id: int) -> Response:
 @api_view(["DELETE"])
 @permission_classes(WRITE)
 def ai_outcome_proposal(request: Request, session_id: int, fix_id: int) -> Response:
-    session = get_session(_user(request), session_id, for_write=True)
+    session = get_session(_user(request), session_id, for_write=True, allow_closed=True)
     fix = fixes.clear_ai_outcome_proposal(session=session, fix=selectors.get_fix(session, fix_id))
     return Response(_fix_body(fix))
 
@@ -125,7 +126,7 @@ def escalation_preview(request: Request, session_id: int) -> Response:
 @api_view(["POST"])
 @permission_classes(WRITE)
 def resolution_post(request: Request, session_id: int) -> Response:
-    session = get_session(_user(request), session_id, for_write=True)
+    session = get_session(_user(request), session_id, for_write=True, allow_closed=True)
     serializer = PostSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     result = resolution.post_resolution_note(
@@ -138,7 +139,7 @@ def resolution_post(request: Request, session_id: int) -> Response:
 @api_view(["POST"])
 @permission_classes(WRITE)
 def escalation_post(request: Request, session_id: int) -> Response:
-    session = get_session(_user(request), session_id, for_write=True)
+    session = get_session(_user(request), session_id, for_write=True, allow_closed=True)
     serializer = PostSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data

@@ -193,3 +193,16 @@ def promote(request: Request, session_id: int) -> Response:
         session=session, user=_user(request), item=item, text=data.get("text")
     )
     return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=None, summary="Reopen a resolved session (reason required)")
+@api_view(["POST"])
+@permission_classes(WRITE)
+def reopen(request: Request, session_id: int) -> Response:
+    session = get_session(_user(request), session_id, for_write=True, allow_closed=True)
+    data = request.data if isinstance(request.data, dict) else {}
+    reason = data.get("reason")
+    session = sessions.reopen_session(
+        session=session, actor=_user(request), reason=reason if isinstance(reason, str) else ""
+    )
+    return Response(_detail(session))

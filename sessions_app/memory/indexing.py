@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from django.db import connection, transaction
@@ -31,6 +31,7 @@ from sessions_app.models import (
     StepRole,
     SuggestedFix,
 )
+from sessions_app.ports import ticket_details
 
 logger = logging.getLogger(__name__)
 
@@ -47,27 +48,19 @@ _FIX_PREFERENCE: dict[str, int] = {
 }
 _MARKDOWN_RE = re.compile(r"[#*_`>|]+")
 
-# The linked ticket's summary comes from the PSA app, which this one must not import: it
-# registers a source (``register_ticket_summary_source``) answering the summary or "".
-TicketSummarySource = Callable[[AISession], str]
-_ticket_sources: list[TicketSummarySource] = []
-
-
-def register_ticket_summary_source(source: TicketSummarySource) -> None:
-    if source not in _ticket_sources:
-        _ticket_sources.append(source)
-
 
 def _ticket_summary(session: AISession) -> str:
-    for source in _ticket_sources:
-        try:
-            summary = source(session)
-        except Exception:
-            logger.exception("Ticket summary source failed for session %s", session.pk)
-            continue
-        if summary:
-            return summary
-    return ""
+    """The linked ticket's summary and company, through the PSA port ("" without a PSA)."""
+    if not session.psa_ticket_id:
+        return ""
+    try:
+        details = ticket_details(account_id=session.account_id, ticket_id=session.psa_ticket_id)
+    except Exception:  # the port promises not to raise; indexing must not fail if it does
+        logger.exception("Ticket details failed for session %s", session.pk)
+        return ""
+    if not details:
+        return ""
+    return " ".join(str(details.get(key) or "") for key in ("summary", "company")).strip()
 
 
 def _clip(text: str, limit: int = TEXT_LIMIT) -> str:

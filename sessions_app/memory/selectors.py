@@ -247,7 +247,11 @@ def similar_to_text(
     matches = ranked_matches(
         account_id, query, mode="any", candidates=SIMILAR_CANDIDATES, queryset=base
     )
-    return [match for match in matches if match.score >= SIMILAR_MIN_SCORE][:limit]
+    # One shared word ("change") is not a similar problem when the session says more.
+    needed = 2 if len(query.terms) > 2 else 1
+    return [
+        match for match in matches if match.score >= SIMILAR_MIN_SCORE and len(match.why) >= needed
+    ][:limit]
 
 
 # --- search ------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from flowpilot.llm import (
     prompt_for,
 )
 from flowpilot.llm.markers import ParsedReply, Promotion, parse_markers, visible_prefix
-from sessions_app import selectors
+from sessions_app import ports, selectors
 from sessions_app.models import (
     AISession,
     AISessionStep,
@@ -124,8 +124,13 @@ def build_chat_request(session: AISession, user_step: AISessionStep) -> LLMReque
         system=prompt_for("chat"),
         messages=messages,
         max_tokens=CHAT_MAX_TOKENS,
-        context=selectors.prompt_context(session),
+        context=_with_extras(session, selectors.prompt_context(session)),
     )
+
+
+def _with_extras(session: AISession, context: dict[str, Any]) -> dict[str, Any]:
+    # Features beside the chat (institutional memory's past sessions) add their keys.
+    return {**context, **ports.extra_prompt_context(session, context)}
 
 
 # --- applying a reply -----------------------------------------------------------------------

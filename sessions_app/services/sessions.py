@@ -1,4 +1,4 @@
-"""Starting a troubleshooting session and linking it to a PSA ticket."""
+"""Starting a troubleshooting session, linking it to a PSA ticket, reopening a resolved one."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from flowpilot.errors import Unprocessable
-from sessions_app.models import AISession, AISessionStep
+from accounts.services.audit import record_event
+from flowpilot.errors import Conflict, Unprocessable
+from sessions_app.models import AISession, AISessionStep, SessionStatus
+from sessions_app.services.facts import add_note
 from sessions_app.services.steps import clean_message, create_user_step
 
 SUMMARY_LIMIT = 120
@@ -67,4 +69,37 @@ def link_ticket(*, session: AISession, psa_ticket_id: str) -> AISession:
     AISession.objects.filter(pk=session.pk).update(psa_ticket_id=ticket)
     session.psa_ticket_id = ticket
     session.bump_state_version()
+    return session
+
+
+REASON_LIMIT = 500
+
+
+@transaction.atomic
+def reopen_session(*, session: AISession, actor: User, reason: str) -> AISession:
+    """
+    A resolved session becomes active again: one conditional UPDATE (resolved → active, the
+    version bumped), the reason kept in What we know as the engineer's note, and audited.
+    Anything but a resolved session answers 409 ``not_resolved``.
+    """
+    text = " ".join((reason or "").split())
+    if not text or "\x00" in text:
+        raise Unprocessable("Say why the session is reopened.", code="reason_required")
+    if len(text) > REASON_LIMIT:
+        raise Unprocessable(
+            f"The reason is at most {REASON_LIMIT} characters.", code="reason_too_long"
+        )
+    reopened = AISession.objects.filter(
+        pk=session.pk, status=SessionStatus.RESOLVED
+    ).bump_state_version(status=SessionStatus.ACTIVE, resolved_at=None)
+    if not reopened:
+        raise Conflict("Only a resolved session can be reopened.", code="not_resolved")
+    session.refresh_from_db()
+    add_note(session=session, user=actor, text=f"Reopened: {text}")
+    record_event(
+        account=session.account,
+        actor=actor,
+        type="session.reopened",
+        payload={"session_id": session.pk, "reason": text},
+    )
     return session

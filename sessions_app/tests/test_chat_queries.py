@@ -34,10 +34,12 @@ ApiFor = Callable[[User], APIClient]
 
 # A plain turn: auth (user, account), the session, the engineer's step (transaction: step,
 # session touch), the prompt (steps, facts, lane, fix), the reply (transaction: lock and touch,
-# answered-already check, step) and the answer (lane, facts).
-PLAIN_TURN_QUERIES = 18
+# answered-already check, step) and the answer (lane, facts). Institutional memory's past
+# sessions for the prompt add up to 3 (the account's lexicon, typo corrections, candidates).
+MEMORY_QUERIES = 3
+PLAIN_TURN_QUERIES = 18 + MEMORY_QUERIES
 # A turn that also rewrites the lane, promotes a fact and suggests a fix.
-FULL_TURN_QUERIES = 30
+FULL_TURN_QUERIES = 30 + MEMORY_QUERIES
 # The page's streamed turn after the model: store the reply, render the step and the lane.
 PLAIN_FINISH_QUERIES = 8
 

@@ -11,6 +11,14 @@ the contract for callers whichever provider runs:
     the lane never brings back an item the engineer already closed.
     ``active_fix`` (dict | None): ``{"title", "status"}`` (+ optional ``applied_at``) of the
     active suggested fix; status is a fix outcome or ``proposed``.
+    ``status`` (str, optional): the session's status (``resolved`` changes the "it's broken
+    again" reply to the reopen path).
+    ``cause_boosts`` (dict[str, float], optional): priors for the cause ranking keyed
+    ``"<runbook id>:<cause id>"`` (or a bare cause id), e.g. from past outcomes; a multiplier
+    of the cause's prior, never evidence.
+    ``past_sessions`` (list, optional): similar resolved sessions of the account (institutional
+    memory): ``session_id``, ``fix_title``, ``outcome``, ``resolved_ago``, ``tried_and_failed``.
+    A cause whose fix worked there ranks higher and is named; one that failed ranks lower.
 ``fact_synthesis``
     ``kind`` ("question" | "check"), ``item`` (the question text or check label), ``answer``
     (optional text or check output). Returns "" when nothing can be established.

@@ -31,12 +31,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowpilot.llm.markers import format_marker
+from flowpilot.llm.offline import memory
 from flowpilot.llm.offline.knowledge import (
     MATCH_THRESHOLD,
     Cause,
     Check,
     Question,
     Runbook,
+    load_runbooks,
     match_runbook,
     normalize,
     rank_runbooks,
@@ -246,6 +248,11 @@ class _Conversation:
             if isinstance(boosts, dict)
             else {}
         )
+        # Institutional memory: past outcomes of a cause's fix move its prior (see memory.py).
+        self.past_fixes = memory.memory_context(context)
+        if self.past_fixes:
+            extra = memory.cause_boosts(load_runbooks(), self.past_fixes)
+            self.boosts = memory.merged_boosts(self.boosts, extra)
         self.overtaken = False
         self.outcome = self._latest_outcome()
         self.ruled_out, self.solved = self._history()
@@ -766,8 +773,12 @@ class _Conversation:
         tried = " It replaces the earlier fix that didn't hold." if self.ruled_out else ""
         if self.overtaken:
             tried = f" It replaces **{self.fix_title}**, which the new evidence no longer supports."
+        past = memory.note_for(self.runbook, ranked.cause, self.past_fixes)
+        if past.startswith("This fixed") and not why and not self.ruled_out:
+            reason = "Nothing rules it out, and it worked here before."
+        past = f" {past}" if past else ""
         return (
-            f"**Likely cause:** {_capital(ranked.cause.summary)}. {reason}\n\n"
+            f"**Likely cause:** {_capital(ranked.cause.summary)}. {reason}{past}\n\n"
             f"I've drafted a fix: **{fix.title}** ({confidence(ranking, ranked)}% confidence). "
             f"{fix.description}{tried} Review the parameters on the fix card before running it, "
             "then tell me whether it worked."
