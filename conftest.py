@@ -57,6 +57,16 @@ def _clear_cache(settings: Any) -> Iterator[None]:
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _redis_breaker_closed() -> Iterator[None]:
+    """The Redis circuit breaker is process state: a test that opened it must not leak it."""
+    from flowpilot.resilience import redis_breaker
+
+    redis_breaker.reset()
+    yield
+    redis_breaker.reset()
+
+
 def make_user(account: Account, email: str, role: str, name: str = "", **extra: Any) -> User:
     return User.objects.create_user(
         email,

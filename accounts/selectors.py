@@ -48,6 +48,13 @@ SETTINGS_ROWS = [
         "audit", "Audit log", "Sign-ins, policy changes and sign-outs.", "account-audit", "owner"
     ),
     SettingsRow(
+        "status",
+        "System status",
+        "Database, Redis and background worker health.",
+        "system-status",
+        "owner",
+    ),
+    SettingsRow(
         "admin",
         "Administration",
         "Users, audit log and data of this account.",

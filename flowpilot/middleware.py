@@ -61,3 +61,49 @@ class PageDomainErrorMiddleware:
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = "/"
         return HttpResponseRedirect(back)
+
+
+NUL_MESSAGE = "Text can't contain NUL characters (\\x00): remove them and try again."
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path:
+        return True
+    for data in (request.GET, request.POST):
+        for key, values in data.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return True
+    return False
+
+
+class RejectNulMiddleware:
+    """
+    The one cleaning step every page form, query string and path goes through: PostgreSQL
+    cannot store NUL in text, so a NUL anywhere in them is answered with 400 before a view
+    runs (JSON under ``/api/``, a toast for HTMX, the 400 page otherwise), never a 500. JSON
+    bodies are checked by ``flowpilot.parsers``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            return nul_refused(request)
+        return self.get_response(request)
+
+
+def nul_refused(request: HttpRequest) -> HttpResponse:
+    import json
+
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": NUL_MESSAGE, "code": "invalid_characters"}, status=400)
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=400)
+        response["HX-Reswap"] = "none"
+        response["HX-Trigger"] = json.dumps({"toast": {"message": NUL_MESSAGE, "tone": "red"}})
+        return response
+    return render(request, "errors/400.html", {"message": NUL_MESSAGE}, status=400)

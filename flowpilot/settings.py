@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,13 @@ if not SECRET_KEY:
     if not DEBUG:
         raise environ.ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
     SECRET_KEY = "dev-only-flowpilot-key-never-use-in-production-7f3c9a1e5b2d8046"  # noqa: S105
+# Django's deploy check asks for at least 50 characters with at least 5 distinct ones; a short
+# key signs sessions and tokens that can be brute-forced, so production refuses to start.
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise environ.ImproperlyConfigured(
+        "SECRET_KEY must be at least 50 characters (with 5 or more distinct ones) when DEBUG "
+        "is off. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -54,9 +62,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_htmx",
     "template_partials",
     "channels",
+    "flowpilot.outbox",
     "accounts",
     "psa",
     "sessions_app",
@@ -67,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "flowpilot.middleware.ApiOptionalSlashMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "flowpilot.middleware.RejectNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
@@ -95,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "front.navigation.app_shell",
                 "handoffs.context_processors.bell",
+                "csp.context_processors.nonce",
             ],
             # Spelled out as django-template-partials documents it (its app config would set
             # the same): compiled templates are cached in every mode, and `name#partial`
@@ -186,6 +200,12 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 # Redis backs the channel layer, Celery and the cache when configured.
 REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="flowpilot")
+# Connecting to Redis waits at most REDIS_CONNECT_TIMEOUT, a command REDIS_SOCKET_TIMEOUT; after
+# a failure Redis is skipped (fallbacks answer) for REDIS_BREAKER_SECONDS before one call probes
+# it again.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=3.0)
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=15.0)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -203,9 +223,14 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis with a process-local fallback behind a circuit breaker (flowpilot.cache).
+            "BACKEND": "flowpilot.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
     }
 else:
@@ -227,6 +252,24 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 if TRUSTED_PROXY_HOPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A strict Content-Security-Policy (django-csp): scripts only from this origin (vendored htmx
+# and static/js) or with the per-response nonce, never inline or eval'd; no plugins, no
+# framing, no <base> rewrites. 'self' in connect-src also covers ws:/wss: to this host.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -242,7 +285,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
     "global_keyprefix": f"{REDIS_KEY_PREFIX}:",
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_TASK_DEFAULT_QUEUE = f"{REDIS_KEY_PREFIX}-default"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -250,6 +295,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.purge_expired_sessions",
         "schedule": timedelta(hours=6),
     },
+    "outbox-sweep": {"task": "flowpilot.outbox.sweep", "schedule": timedelta(minutes=1)},
+    "worker-heartbeat": {"task": "flowpilot.worker_heartbeat", "schedule": timedelta(seconds=30)},
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -263,7 +310,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # Bounded depth and size, unpaired surrogates refused: 400 invalid_json, never a 500.
+        "flowpilot.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -291,6 +339,12 @@ SPECTACULAR_SETTINGS = {
     # The schema is still generated in the tests (GET /api/schema/).
     "DISABLE_ERRORS_AND_WARNINGS": True,
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # Docs assets come from drf-spectacular-sidecar (vendored, no CDN); docs and schema are for
+    # signed-in users only.
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # Escalation notifications (handoffs): links in e-mail and chat messages are made absolute with
@@ -312,9 +366,12 @@ WEBHOOK_ALLOW_INSECURE = env.bool("WEBHOOK_ALLOW_INSECURE", default=False)
 # Open websockets re-check their page session this often and close when it ended.
 SESSION_WS_RECHECK_SECONDS = env.float("SESSION_WS_RECHECK_SECONDS", default=30.0)
 
-# Login throttling: failures allowed per window, per e-mail and per client address.
-LOGIN_FAILURES_PER_EMAIL = env.int("LOGIN_FAILURES_PER_EMAIL", default=5)
+# Login throttling (accounts.services.auth): failures allowed per window for one address from
+# one client IP (the lock-out), for one client IP across addresses, and for one address across
+# all IPs (past it, the IPs that failed wait a doubling cool-down; other IPs are never blocked).
+LOGIN_FAILURES_PER_PAIR = env.int("LOGIN_FAILURES_PER_PAIR", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
+LOGIN_FAILURES_PER_EMAIL = env.int("LOGIN_FAILURES_PER_EMAIL", default=20)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 
 # LLM layer (flowpilot.llm): Anthropic when a key is set, else the offline runbook assistant.

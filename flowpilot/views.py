@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """
+    Django's own 400s (a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, too many fields, an
+    unreadable multipart body, a bad Host) — raised before or around the view, so DRF's
+    exception handler never sees them.
+    """
+    if isinstance(exception, RequestDataTooBig):
+        detail, code, status = "The request body is too large.", "payload_too_large", 413
+    elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        detail, code, status = "The request has too many fields.", "too_many_fields", 400
+    else:
+        detail, code, status = "The request could not be read.", "bad_request", 400
+    if _wants_json(request):
+        return JsonResponse({"detail": detail, "code": code}, status=status)
+    return render(request, "errors/400.html", {"message": detail}, status=status)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -248,6 +248,7 @@ def session_new(request: AuthedRequest) -> HttpResponse:
 def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
     session = _session(request.user, session_id)
     page = selectors.session_page(session)
+    can_act = can_edit(request.user, session)
     context = {
         **_shell_context(request.user, session),
         "session": session,
@@ -256,12 +257,13 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
         "facts": page.facts,
         "lane": page.lane,
         "fix": page.fix,
-        "can_act": can_edit(request.user, session),
+        "can_act": can_act,
         "can_reopen": can_reopen(request.user, session),
         "error": None,
         "message_form": MessageForm(),
         "ticket_links": ticket_links(session=session, user=request.user),
-        "editing_fact_id": _int(request.GET.get("edit")),
+        # The inline editor only for those who may save it (a viewer's ?edit= shows the text).
+        "editing_fact_id": _int(request.GET.get("edit")) if can_act else None,
         "autostart": _autostart(page.pending_step),
         # "Solved before": from what the page already read (no step or fact query of its own).
         "solved_before": memory_selectors.similar_for_session(
@@ -463,8 +465,9 @@ def add_note(request: AuthedRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
-    """GET: the inline editor (HTMX) · POST: save the new text."""
-    session = _session(request.user, session_id, write=request.method == "POST")
+    """GET: the inline editor (HTMX) · POST: save the new text. Both need write access: the
+    editor is only handed to those whose save would be accepted."""
+    session = _session(request.user, session_id, write=True)
     try:
         fact = selectors.get_fact(session, fact_id)
     except NotFound as exc:

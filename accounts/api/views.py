@@ -10,7 +10,7 @@ from rest_framework.decorators import (
     parser_classes,
     permission_classes,
 )
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from accounts.permissions import IsEngineerOrAdminForWrites
 from accounts.services import auth as auth_service
 from accounts.services import preferences as preferences_service
 from accounts.services.tokens import issue_token_pair
+from flowpilot.parsers import BoundedJSONParser
 
 
 def _login(request: Request) -> Response:
@@ -40,7 +41,7 @@ def _login(request: Request) -> Response:
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
-@parser_classes([FormParser, MultiPartParser, JSONParser])
+@parser_classes([FormParser, MultiPartParser, BoundedJSONParser])
 def login_form(request: Request) -> Response:
     return _login(request)
 
@@ -49,7 +50,7 @@ def login_form(request: Request) -> Response:
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
-@parser_classes([JSONParser])
+@parser_classes([BoundedJSONParser])
 def login_json(request: Request) -> Response:
     return _login(request)
 

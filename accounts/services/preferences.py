@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,8 @@ ENGINEER_WRITABLE = frozenset({"templatize_prompt_enabled"})
 SECRET_KEYS = frozenset({"slack_webhook_url", "teams_webhook_url"})
 ADMIN_REQUIRED = "Account owner or admin access required"
 MAX_PREFERENCE_BYTES = 16_384
+# C0 controls, DEL and C1 controls: never part of a URL or an id, and NUL cannot be stored.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _manages_account(user: User) -> bool:
@@ -92,6 +95,8 @@ def validate_preferences(changes: Any) -> dict[str, Any]:
             errors[key] = ["Unknown preference."]
         elif isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed):
             errors[key] = ["Wrong type."]
+        elif isinstance(value, str) and _CONTROL_RE.search(value):
+            errors[key] = ["Must not contain control characters."]
         elif (
             isinstance(value, str)
             and key in SECRET_KEYS

@@ -70,6 +70,8 @@ def revoke_account_sessions(
     )
     # Telling 500 users' sockets takes a while: a worker does it after commit (inline in eager
     # mode). Sockets that miss it still close at their next periodic session re-check.
+    # A broker that is down never turns this committed revoke into an error: the call waits in
+    # the outbox for the sweep (flowpilot.outbox).
     dispatch_on_commit(push_session_revoked_task, user_ids)
     return revoked
 

@@ -52,8 +52,8 @@ class TestLoginPage:
         assert "password" not in str(event.payload).lower().replace("email", "")
 
     def test_repeated_failures_are_throttled(self, engineer: User, settings) -> None:
-        """After the per-e-mail limit, even the right password is refused with 429 for a while."""
-        settings.LOGIN_FAILURES_PER_EMAIL = 3
+        """After the per-address-and-IP limit even the right password from that IP gets 429."""
+        settings.LOGIN_FAILURES_PER_PAIR = 3
         client = Client()
         for _ in range(3):
             client.post("/login", {"email": engineer.email, "password": "nope"})
@@ -132,7 +132,7 @@ class TestLoginApi:
             "/api/v1/auth/login/json", "{not json", content_type="application/json"
         )
         assert response.status_code == 400
-        assert response.json()["code"] == "parse_error"
+        assert response.json()["code"] == "invalid_json"
 
     def test_missing_fields_are_field_errors(self, db: None) -> None:
         response = Client().post("/api/v1/auth/login/json", {}, content_type="application/json")
@@ -142,7 +142,7 @@ class TestLoginApi:
         assert "email" in body and "password" in body
 
     def test_api_throttles_repeated_failures(self, engineer: User, settings) -> None:
-        settings.LOGIN_FAILURES_PER_EMAIL = 2
+        settings.LOGIN_FAILURES_PER_PAIR = 2
         for _ in range(2):
             Client().post(
                 "/api/v1/auth/login/json",

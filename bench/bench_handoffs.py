@@ -1,0 +1,312 @@
+"""
+Hand-offs on PostgreSQL + Redis, each request through the whole Django stack (WSGI handler):
+
+- escalate with the model stubbed to take 15 s: the model is off the request path;
+- 50 concurrent claims of one hand-off: exactly one winner, the p95 of all 50;
+- one uncontended claim: server time and queries (the service and its SQL);
+- the escalation queue (JSON and page) at 10 and 10,000 escalated sessions: median and queries;
+- the analytics over 100,000 claimed hand-offs of one account.
+
+The bench data is created once in the bench database and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import statistics
+import sys
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from benchsupport import ensure_database  # noqa: E402
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
+os.environ["LLM_PROVIDER"] = "offline"
+os.environ["ANTHROPIC_API_KEY"] = ""
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+os.environ.setdefault("STATIC_MANIFEST", "false")
+
+CLAIMERS = 50
+BIG_QUEUE = 10_000
+SMALL_QUEUE = 10
+ANALYTICS_ROWS = 100_000
+failures: list[str] = []
+
+
+def report(name: str, measured: float, budget: float, unit: str = "ms") -> None:
+    verdict = "ok" if measured <= budget else "OVER BUDGET"
+    print(f"{name}: {measured:.2f} {unit} vs {budget:g} {unit} {verdict}")
+    if measured > budget:
+        failures.append(name)
+
+
+def request(
+    handler: Any, method: str, path: str, token: str, query: str = "", cookie: str = ""
+) -> tuple[int, float]:
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": query,
+        "SERVER_NAME": "localhost", "SERVER_PORT": "80", "HTTP_HOST": "localhost",
+        "SERVER_PROTOCOL": "HTTP/1.1", "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "2",
+        "wsgi.input": io.BytesIO(b"{}"), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }  # fmt: skip
+    if token:
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    status: list[str] = []
+    started = time.perf_counter()
+    response = handler(environ, lambda s, h, *a: status.append(s))
+    b"".join(response)
+    response.close()
+    return int(status[0].split()[0]), (time.perf_counter() - started) * 1000
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def user(account: Any, email: str, role: str = "engineer") -> Any:
+    from accounts.models import User
+
+    found = User.objects.filter(email=email).first()
+    return found or User.objects.create_user(
+        email, "bench-password-1", account=account, role=role, name=email.split("@")[0].title()
+    )
+
+
+def seed_waiting(account: Any, junior: Any, count: int) -> None:
+    from handoffs.models import SessionHandoff
+    from sessions_app.models import AISession
+
+    have = SessionHandoff.objects.filter(account=account, claimed_by__isnull=True).count()
+    missing = count - have
+    if missing <= 0:
+        return
+    sessions = AISession.objects.bulk_create(
+        [
+            AISession(
+                account=account, user=junior, status="escalated", problem_summary=f"Queue {n}"
+            )
+            for n in range(missing)
+        ],
+        batch_size=2000,
+    )
+    SessionHandoff.objects.bulk_create(
+        [
+            SessionHandoff(
+                account=account, session=s, intent="escalate", from_user=junior, reason="bench"
+            )
+            for s in sessions
+        ],
+        batch_size=2000,
+    )
+
+
+def seed_analytics(account: Any, junior: Any, senior: Any) -> None:
+    from django.utils import timezone
+
+    from handoffs.models import SessionHandoff
+    from sessions_app.models import AISession, AISessionStep
+
+    have = SessionHandoff.objects.filter(account=account).count()
+    if have >= ANALYTICS_ROWS:
+        return
+    now = timezone.now()
+    for start in range(have, ANALYTICS_ROWS, 5000):
+        rows = range(start, min(start + 5000, ANALYTICS_ROWS))
+        sessions = AISession.objects.bulk_create(
+            [
+                AISession(account=account, user=junior, status="escalated", problem_summary="A")
+                for _ in rows
+            ]
+        )
+        claimed = [now - timedelta(minutes=(n * 7) % (80 * 24 * 60)) for n in rows]
+        SessionHandoff.objects.bulk_create(
+            [
+                SessionHandoff(
+                    account=account, session=s, intent="escalate", from_user=junior,
+                    claimed_by=senior, claimed_at=at,
+                )
+                for s, at in zip(sessions, claimed, strict=True)
+            ]
+        )  # fmt: skip
+        AISessionStep.objects.bulk_create(
+            [
+                AISessionStep(
+                    account=account, session=s, author=senior, role="user", content="go",
+                    created_at=at + timedelta(seconds=(i % 600)),
+                )
+                for i, (s, at) in enumerate(zip(sessions, claimed, strict=True))
+                if i % 10
+            ]
+        )  # fmt: skip
+
+
+def main() -> int:
+    ensure_database()
+    import django
+
+    django.setup()
+    from unittest import mock
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Account, User
+    from accounts.services.tokens import issue_token_pair
+    from flowpilot.celery import app as celery_app
+    from flowpilot.llm import LLMRequest, LLMResult
+    from handoffs import selectors, services
+    from handoffs.models import SessionHandoff
+    from sessions_app.models import AISession
+
+    call_command("migrate", verbosity=0, interactive=False)
+    logging.getLogger("django.request").setLevel(logging.ERROR)
+    logging.getLogger("handoffs").setLevel(logging.ERROR)
+    handler = WSGIHandler()
+
+    # --- escalate with a 15 s model -----------------------------------------------------------
+    account, _ = Account.objects.get_or_create(slug="bench-handoff", defaults={"name": "Bench"})
+    junior = user(account, "bench-junior@bench.example")
+    seniors = [user(account, f"bench-senior{n}@bench.example") for n in range(CLAIMERS)]
+
+    class SlowModel:
+        def complete(self, request: LLMRequest) -> LLMResult:
+            time.sleep(15)
+            raise AssertionError("the model was called on the request path")
+
+    token = issue_token_pair(junior)["access"]
+    timings: list[float] = []
+    with mock.patch(
+        "sessions_app.services.previews.get_llm_client", autospec=True, return_value=SlowModel()
+    ):
+        for n in range(25):
+            session = AISession.objects.create(
+                account=account, user=junior, problem_summary=f"Escalate {n}"
+            )
+            status, elapsed = request(
+                handler, "POST", f"/api/v1/ai-sessions/{session.pk}/escalate", token
+            )
+            assert status == 201, status
+            timings.append(elapsed)
+    report("escalate request p95 (model stubbed at 15 s)", p95(timings[5:]), 50)
+
+    # --- 50 concurrent claims -----------------------------------------------------------------
+    tokens = [issue_token_pair(senior)["access"] for senior in seniors]
+    wins_ok = True
+    all_claims: list[float] = []
+    for round_no in range(5):
+        session = AISession.objects.create(
+            account=account, user=junior, problem_summary=f"Race {round_no}"
+        )
+        handoff = services.create_handoff(
+            session=session, actor=junior, intent="escalate", markdown="pkg"
+        ).handoff
+        url = f"/api/v1/ai-sessions/{session.pk}/handoffs/{handoff.pk}/claim"
+        barrier = threading.Barrier(CLAIMERS)
+        results: list[tuple[int, float]] = []
+        lock = threading.Lock()
+
+        def claim(senior_token: str) -> None:
+            try:
+                barrier.wait(timeout=30)  # noqa: B023
+                outcome = request(handler, "POST", url, senior_token)  # noqa: B023
+                with lock:  # noqa: B023
+                    results.append(outcome)  # noqa: B023
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=claim, args=(t,)) for t in tokens]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        statuses = sorted(status for status, _ in results)
+        wins_ok &= statuses == [200] + [409] * (CLAIMERS - 1)
+        all_claims += [elapsed for _, elapsed in results]
+    print(f"50 concurrent claims: exactly one winner each round: {wins_ok}")
+    if not wins_ok:
+        failures.append("claim winner")
+    report("50 concurrent claims p95", p95(all_claims), 30)
+
+    # --- uncontended claim: server time and queries -------------------------------------------
+    senior = User.objects.select_related("account").get(pk=seniors[0].pk)
+    server: list[float] = []
+    queries = 0
+    for n in range(30):
+        session = AISession.objects.create(account=account, user=junior, problem_summary=f"U{n}")
+        handoff = services.create_handoff(
+            session=session, actor=junior, intent="escalate", markdown="pkg"
+        ).handoff
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            services.claim_handoff(actor=senior, session_id=session.pk, handoff_id=handoff.pk)
+            server.append((time.perf_counter() - started) * 1000)
+        queries = len(captured.captured_queries)
+    report("uncontended claim server time (median)", statistics.median(server[5:]), 2)
+    report("uncontended claim queries", queries, 4, unit="queries")
+
+    # --- the queue at 10 and 10,000 -----------------------------------------------------------
+    for size in (SMALL_QUEUE, BIG_QUEUE):
+        queue_account, _ = Account.objects.get_or_create(
+            slug=f"bench-queue-{size}", defaults={"name": f"Queue {size}"}
+        )
+        q_junior = user(queue_account, f"bench-q{size}-junior@bench.example")
+        q_senior = user(queue_account, f"bench-q{size}-senior@bench.example")
+        seed_waiting(queue_account, q_junior, size)
+        q_token = issue_token_pair(q_senior)["access"]
+        from django.test import Client
+
+        page_client = Client()
+        page_client.force_login(q_senior)
+        cookie = f"sessionid={page_client.cookies['sessionid'].value}"
+        for label, path, tok, ck in (
+            ("JSON", "/api/v1/ai-sessions/escalations", q_token, ""),
+            ("page", "/escalations", "", cookie),
+        ):
+            samples = []
+            for _ in range(40):
+                status, elapsed = request(handler, "GET", path, tok, cookie=ck)
+                assert status == 200, (label, status)
+                samples.append(elapsed)
+            with CaptureQueriesContext(connection) as captured:
+                request(handler, "GET", path, tok, cookie=ck)
+            report(f"queue {label} at {size:,} median", statistics.median(samples[5:]), 12)
+            report(f"queue {label} at {size:,} queries", len(captured), 10, unit="queries")
+        assert selectors.waiting_count(q_senior) == size
+
+    # --- analytics over 100,000 ---------------------------------------------------------------
+    a_account, _ = Account.objects.get_or_create(slug="bench-analytics", defaults={"name": "A"})
+    a_junior = user(a_account, "bench-a-junior@bench.example")
+    a_senior = user(a_account, "bench-a-senior@bench.example")
+    seed_analytics(a_account, a_junior, a_senior)
+    a_token = issue_token_pair(a_senior)["access"]
+    samples = []
+    for _ in range(8):
+        status, elapsed = request(
+            handler, "GET", "/api/v1/analytics/flowpilot/escalations", a_token, "period=90d"
+        )
+        assert status == 200
+        samples.append(elapsed)
+    total = SessionHandoff.objects.filter(account=a_account).count()
+    report(f"analytics over {total:,} hand-offs (median)", statistics.median(samples[2:]), 100)
+
+    celery_app.control.purge()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
