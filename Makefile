@@ -43,17 +43,18 @@ beat: install
 # The whole suite. Uses PostgreSQL and Redis on 127.0.0.1 when reachable (or DATABASE_URL /
 # REDIS_URL); otherwise SQLite, with service-only tests skipped loudly. Under CI=true nothing is
 # skipped for a missing service.
+# Coverage is measured on every run and must not fall below fail_under (pyproject.toml), which
+# only ever goes up.
 test: install
-	$(PY) -m pytest -n 2 --dist loadfile $(if $(filter true,$(CI)),--create-db) $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile $(if $(filter true,$(CI)),--create-db) --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest -n 2 --dist loadfile -m "not browser" $(PYTEST_ARGS)
 
+# The pre-commit hooks (.pre-commit-config.yaml) on every file: ruff, ruff format, django-upgrade,
+# mypy, import-linter. djade is skipped until the templates are reformatted in one commit.
 lint: install
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	DEBUG=true $(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports
+	SKIP=$${SKIP:-djade} $(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -72,7 +72,7 @@ class User(AbstractBaseUser):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="users")
     email = models.EmailField(max_length=254, unique=True)
     name = models.CharField(max_length=120, blank=True)
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ENGINEER)
+    role = models.CharField(max_length=16, choices=Role, default=Role.ENGINEER)
     is_super_admin = models.BooleanField(
         default=False, help_text="Platform operator: sees every account in admin."
     )
@@ -227,9 +227,7 @@ class LoginSession(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
-    channel = models.CharField(
-        max_length=8, choices=SignInChannel.choices, default=SignInChannel.WEB
-    )
+    channel = models.CharField(max_length=8, choices=SignInChannel, default=SignInChannel.WEB)
     session_key = models.CharField(max_length=40, db_index=True)
     auth_time = models.DateTimeField()
     last_activity_at = models.DateTimeField()
@@ -238,7 +236,7 @@ class LoginSession(models.Model):
     idle_expires_at = models.DateTimeField()
     absolute_expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_reason = models.CharField(max_length=16, choices=RevokeReason.choices, blank=True)
+    revoked_reason = models.CharField(max_length=16, choices=RevokeReason, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=200, blank=True)
 
@@ -283,7 +281,7 @@ class RefreshToken(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_reason = models.CharField(max_length=16, choices=RevokeReason.choices, blank=True)
+    revoked_reason = models.CharField(max_length=16, choices=RevokeReason, blank=True)
 
     class Meta:
         # As for LoginSession: revocation touches no indexed column, so a bulk revoke of many

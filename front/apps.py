@@ -11,7 +11,13 @@ class FrontConfig(AppConfig):
     verbose_name = "FlowPilot"
 
     def ready(self) -> None:
+        from django.contrib import admin
+
         from accounts.selectors import SettingsRow, register_settings_row
+
+        admin.site.site_header = "FlowPilot administration"
+        admin.site.site_title = "FlowPilot admin"
+        admin.site.index_title = "Administration"
         from front import audit_labels
         from front.tickets import link_created_ticket, session_ticket_links, ticket_session_actions
         from psa.ports import register_ticket_actions, register_ticket_created

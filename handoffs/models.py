@@ -40,7 +40,7 @@ class SessionHandoff(models.Model):
     session = models.ForeignKey(
         "sessions_app.AISession", on_delete=models.CASCADE, related_name="handoffs"
     )
-    intent = models.CharField(max_length=16, choices=HandoffIntent.choices)
+    intent = models.CharField(max_length=16, choices=HandoffIntent)
     from_user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     target_user = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -50,7 +50,7 @@ class SessionHandoff(models.Model):
     package_markdown = models.TextField(blank=True, default="")
     ai_assessment = models.JSONField(default=dict, blank=True)
     assessment_status = models.CharField(
-        max_length=16, choices=AssessmentStatus.choices, default=AssessmentStatus.PENDING
+        max_length=16, choices=AssessmentStatus, default=AssessmentStatus.PENDING
     )
     assessment_error = models.CharField(max_length=200, blank=True, default="")
     claimed_by = models.ForeignKey(
@@ -135,7 +135,7 @@ class AppNotification(models.Model):
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    kind = models.CharField(max_length=32, choices=NotificationKind)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True, default="")
     link = models.CharField(max_length=300, blank=True, default="")

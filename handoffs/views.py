@@ -26,8 +26,8 @@ from flowpilot.errors import Conflict, DomainError, Forbidden, NotFound
 from handoffs import selectors, services
 from handoffs.models import SessionHandoff
 from sessions_app.access import can_work_on, get_session
+from sessions_app.markdown import render_markdown
 from sessions_app.services import chat
-from sessions_app.services.previews import render_markdown
 
 MESSAGE_LIMIT = 8000
 

@@ -20,7 +20,7 @@ class PSAIntegration(models.Model):
     account = models.OneToOneField(
         "accounts.Account", on_delete=models.CASCADE, related_name="psa_integration"
     )
-    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.NONE)
+    provider = models.CharField(max_length=16, choices=Provider, default=Provider.NONE)
     site = models.CharField(max_length=255, blank=True, default="")
     company_id = models.CharField(max_length=64, blank=True, default="")
     client_id = models.CharField(max_length=64, blank=True, default="")

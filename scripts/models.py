@@ -129,9 +129,7 @@ class DraftTemplate(models.Model):
     category = models.ForeignKey(
         ScriptCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(
-        max_length=16, choices=DraftStatus.choices, default=DraftStatus.PENDING
-    )
+    status = models.CharField(max_length=16, choices=DraftStatus, default=DraftStatus.PENDING)
     promoted_template = models.ForeignKey(
         ScriptTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -165,7 +163,7 @@ class BuilderOrigin(models.TextChoices):
 class ScriptBuilderSession(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
-    origin = models.CharField(max_length=16, choices=BuilderOrigin.choices)
+    origin = models.CharField(max_length=16, choices=BuilderOrigin)
     ai_session = models.ForeignKey(
         "sessions_app.AISession",
         null=True,

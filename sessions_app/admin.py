@@ -1,15 +1,19 @@
-"""Admin for every sessions_app model, scoped to the owner's account (super_admin sees all)."""
+"""
+Admin for every sessions_app model, scoped to the owner's account (super_admin sees all) and
+read-only: a session's rows change only through the services, which keep state_version, the
+audit log and the 409 rules. Admin is for looking things up.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from accounts.admin_base import TenantScopedAdmin
+from accounts.admin_base import ReadOnlyOwnerAdmin
 from sessions_app.models import AISession, AISessionStep, Fact, SuggestedFix, TaskItem
 
 
 @admin.register(AISession)
-class AISessionAdmin(TenantScopedAdmin):
+class AISessionAdmin(ReadOnlyOwnerAdmin):
     list_display = ("problem_summary", "user", "status", "psa_ticket_id", "updated_at")
     list_filter = ("status",)
     search_fields = ("problem_summary", "psa_ticket_id", "user__email")
@@ -18,7 +22,7 @@ class AISessionAdmin(TenantScopedAdmin):
 
 
 @admin.register(AISessionStep)
-class AISessionStepAdmin(TenantScopedAdmin):
+class AISessionStepAdmin(ReadOnlyOwnerAdmin):
     list_display = ("session", "role", "short_content", "provider", "created_at")
     list_filter = ("role", "provider")
     search_fields = ("content",)
@@ -31,7 +35,7 @@ class AISessionStepAdmin(TenantScopedAdmin):
 
 
 @admin.register(TaskItem)
-class TaskItemAdmin(TenantScopedAdmin):
+class TaskItemAdmin(ReadOnlyOwnerAdmin):
     list_display = ("text", "kind", "status", "session", "removed_at")
     list_filter = ("kind", "status")
     search_fields = ("text",)
@@ -40,7 +44,7 @@ class TaskItemAdmin(TenantScopedAdmin):
 
 
 @admin.register(Fact)
-class FactAdmin(TenantScopedAdmin):
+class FactAdmin(ReadOnlyOwnerAdmin):
     list_display = ("text", "source", "session", "deleted_at")
     list_filter = ("source",)
     search_fields = ("text",)
@@ -48,7 +52,7 @@ class FactAdmin(TenantScopedAdmin):
 
 
 @admin.register(SuggestedFix)
-class SuggestedFixAdmin(TenantScopedAdmin):
+class SuggestedFixAdmin(ReadOnlyOwnerAdmin):
     list_display = ("title", "status", "confidence", "session", "superseded_at")
     list_filter = ("status", "decision")
     search_fields = ("title",)

@@ -12,8 +12,8 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from sessions_app.access import can_work_on
+from sessions_app.markdown import render_markdown
 from sessions_app.models import AISession, FixStatus, SessionStatus, SuggestedFix
-from sessions_app.services import previews
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def fix_panel_context(
         "fix_state": _fix_state(fix),
         "proposal": proposal,
         "proposal_label": _proposal_label(proposal),
-        "closed_note_html": previews.render_markdown(session.resolution_note)
+        "closed_note_html": render_markdown(session.resolution_note)
         if session.status == SessionStatus.RESOLVED and session.resolution_note
         else "",
         "preview": None,

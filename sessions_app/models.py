@@ -106,9 +106,7 @@ def _aware(value: Any) -> datetime:
 class AISession(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="ai_sessions")
-    status = models.CharField(
-        max_length=24, choices=SessionStatus.choices, default=SessionStatus.ACTIVE
-    )
+    status = models.CharField(max_length=24, choices=SessionStatus, default=SessionStatus.ACTIVE)
     problem_summary = models.CharField(max_length=200)
     psa_ticket_id = models.CharField(max_length=32, blank=True, default="")
     escalated_to = models.ForeignKey(
@@ -127,6 +125,8 @@ class AISession(models.Model):
     objects = AISessionManager()
 
     class Meta:
+        verbose_name = "AI session"
+        verbose_name_plural = "AI sessions"
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["account", "user", "-updated_at"]),
@@ -166,7 +166,7 @@ class AISessionStep(models.Model):
     author = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    role = models.CharField(max_length=16, choices=StepRole.choices)
+    role = models.CharField(max_length=16, choices=StepRole)
     content = models.TextField()
     raw_content = models.TextField(blank=True, default="")
     provider = models.CharField(max_length=32, blank=True, default="")
@@ -177,6 +177,8 @@ class AISessionStep(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "session step"
+        verbose_name_plural = "session steps"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["session", "created_at"])]
 
@@ -205,10 +207,10 @@ class TaskItem(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(AISession, on_delete=models.CASCADE, related_name="task_items")
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=16, choices=TaskKind.choices)
+    kind = models.CharField(max_length=16, choices=TaskKind)
     text = models.TextField()
     command = models.TextField(blank=True, default="")
-    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    status = models.CharField(max_length=16, choices=TaskStatus, default=TaskStatus.OPEN)
     answer = models.TextField(blank=True, default="")
     position = models.PositiveIntegerField(default=0)
     introduced_by = models.ForeignKey(
@@ -219,6 +221,8 @@ class TaskItem(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "task lane item"
+        verbose_name_plural = "task lane items"
         ordering = ["position", "id"]
         indexes = [models.Index(fields=["session", "kind", "position"])]
 
@@ -245,7 +249,7 @@ class Fact(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(AISession, on_delete=models.CASCADE, related_name="facts")
     text = models.TextField()
-    source = models.CharField(max_length=16, choices=FactSource.choices)
+    source = models.CharField(max_length=16, choices=FactSource)
     task_item = models.ForeignKey(
         TaskItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="facts"
     )
@@ -259,6 +263,8 @@ class Fact(models.Model):
     objects = FactQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "fact"
+        verbose_name_plural = "facts"
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["session", "deleted_at"])]
 
@@ -307,8 +313,8 @@ class SuggestedFix(models.Model):
     parameters = models.JSONField(default=list, blank=True)
     # A script template in the scripts app, referenced by id (that app depends on this one).
     template_id = models.BigIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=24, choices=FixStatus.choices, default=FixStatus.PROPOSED)
-    decision = models.CharField(max_length=24, choices=FixDecision.choices, blank=True, default="")
+    status = models.CharField(max_length=24, choices=FixStatus, default=FixStatus.PROPOSED)
+    decision = models.CharField(max_length=24, choices=FixDecision, blank=True, default="")
     decided_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -325,6 +331,8 @@ class SuggestedFix(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "suggested fix"
+        verbose_name_plural = "suggested fixes"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

@@ -37,7 +37,7 @@ def client_ip(request: HttpRequest) -> str:
     X-Forwarded-For entry that the outermost trusted proxy saw (entries further left are the
     client's own claims and can be forged)."""
     hops = int(getattr(settings, "TRUSTED_PROXY_HOPS", 0))
-    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
+    forwarded = str(request.headers.get("x-forwarded-for") or "")
     if hops and forwarded:
         chain = [part.strip() for part in forwarded.split(",") if part.strip()]
         if len(chain) >= hops:

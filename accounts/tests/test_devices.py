@@ -48,7 +48,7 @@ def refresh(raw: str) -> tuple[int, dict[str, str]]:
 
 
 def browser_login(user: User, agent: str) -> Client:
-    client = Client(HTTP_USER_AGENT=agent)
+    client = Client(headers={"user-agent": agent})
     assert client.post("/login", {"email": user.email, "password": PASSWORD}).status_code == 302
     return client
 

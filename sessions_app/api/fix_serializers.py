@@ -52,16 +52,40 @@ class SuggestedFixSerializer(serializers.ModelSerializer[SuggestedFix]):
 
 
 class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
+    """
+    The outcome with the fix's own field names (``failure_reason``, ``partial_notes``,
+    ``pending_reason``); ``notes`` and ``reason`` are accepted as short aliases of the last two.
+    """
+
     outcome = serializers.ChoiceField(choices=[str(o) for o in OUTCOMES])
     failure_reason = serializers.CharField(
         required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
     )
-    notes = serializers.CharField(
+    partial_notes = serializers.CharField(
         required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
+    )
+    pending_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
+    )
+    notes = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=TEXT_LIMIT,
+        default="",
+        help_text="Alias of partial_notes.",
     )
     reason = serializers.CharField(
-        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
+        required=False,
+        allow_blank=True,
+        max_length=TEXT_LIMIT,
+        default="",
+        help_text="Alias of pending_reason.",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["notes"] = attrs.pop("partial_notes") or attrs["notes"]
+        attrs["reason"] = attrs.pop("pending_reason") or attrs["reason"]
+        return attrs
 
 
 class PreviewRequestSerializer(serializers.Serializer[dict[str, Any]]):

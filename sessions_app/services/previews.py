@@ -15,11 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import markdown as markdown_lib
-import nh3
 from django.core.cache import cache
 from django.db import connection
-from django.utils.safestring import SafeString, mark_safe
 
 from flowpilot.errors import UpstreamError
 from flowpilot.llm import LLMError, LLMRequest, get_llm_client, load_prompt
@@ -192,22 +189,3 @@ def generate(*, kind: PreviewKind, bundle: dict[str, Any]) -> str:
     if not text:
         raise UpstreamError("The assistant returned an empty preview.", code="llm_empty")
     return text + "\n"
-
-
-_ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "h1", "h2", "h3", "h4",
-    "blockquote", "a", "hr", "table", "thead", "tbody", "tr", "th", "td",
-}  # fmt: skip
-
-
-def render_markdown(text: str) -> SafeString:
-    """Model output is untrusted: markdown to HTML, then an allowlist sanitizer, then safe."""
-    html = markdown_lib.markdown(text or "", extensions=["fenced_code", "tables"])
-    cleaned = nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-    return mark_safe(cleaned)  # noqa: S308 - sanitized by nh3 just above

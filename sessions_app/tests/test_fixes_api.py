@@ -130,6 +130,50 @@ class TestOutcome:
         fix.refresh_from_db()
         assert fix.status == FixStatus.PROPOSED
 
+    @pytest.mark.parametrize(
+        "body,stored",
+        [
+            (
+                {"outcome": "applied_partial", "partial_notes": "Mail flows, calendar not"},
+                ("partial_notes", "Mail flows, calendar not"),
+            ),
+            (
+                {"outcome": "applied_pending", "pending_reason": "AD replication"},
+                ("pending_reason", "AD replication"),
+            ),
+            (
+                {"outcome": "applied_failed", "failure_reason": "Same error"},
+                ("failure_reason", "Same error"),
+            ),
+            (
+                {"outcome": "applied_partial", "notes": "Short alias"},
+                ("partial_notes", "Short alias"),
+            ),
+            (
+                {"outcome": "applied_pending", "reason": "Short alias"},
+                ("pending_reason", "Short alias"),
+            ),
+        ],
+    )
+    def test_the_fix_field_names_and_their_short_aliases_are_accepted(
+        self,
+        engineer: User,
+        api_client_for: ApiFor,
+        body: dict[str, str],
+        stored: tuple[str, str],
+    ) -> None:
+        """PATCH takes the resource's own field names; notes/reason stay as aliases."""
+        session = make_session(engineer)
+        fix = make_fix(session)
+        response = api_client_for(engineer).patch(
+            f"{base(session)}/{fix.pk}/outcome", body, format="json"
+        )
+        assert response.status_code == 200, response.json()
+        field, value = stored
+        assert response.json()[field] == value
+        fix.refresh_from_db()
+        assert getattr(fix, field) == value and fix.status == body["outcome"]
+
     def test_unknown_outcome_is_400(self, engineer: User, api_client_for: ApiFor) -> None:
         session = make_session(engineer)
         fix = make_fix(session)

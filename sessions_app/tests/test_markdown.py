@@ -43,3 +43,41 @@ def test_code_is_escaped() -> None:
     """HTML inside a code block is shown as text."""
     html = render_markdown("```\n<b>not bold</b>\n```")
     assert "&lt;b&gt;not bold&lt;/b&gt;" in html
+
+
+def test_a_numbered_plan_right_after_a_sentence_renders_as_a_list() -> None:
+    """Models skip the blank line before a list: the plan still renders as <ol>, not one
+    paragraph with the numbers run together."""
+    html = render_markdown("Try these in order:\n1. Clear the credential\n2. Restart Outlook")
+    assert "<p>Try these in order:</p>" in html
+    assert "<ol>\n<li>Clear the credential</li>\n<li>Restart Outlook</li>\n</ol>" in html
+
+
+def test_bullets_after_a_sentence_render_as_a_list() -> None:
+    html = render_markdown("What I know so far:\n- VPN connects\n* DNS fails")
+    assert "<ul>" in html and "<li>VPN connects</li>" in html and "<li>DNS fails</li>" in html
+    assert "- VPN" not in html
+
+
+def test_list_lookalikes_inside_code_fences_stay_code() -> None:
+    html = render_markdown("Run:\n```\nGet-Item\n1. not a list\n```")
+    assert "<ol>" not in html and "1. not a list" in html
+
+
+def test_previews_chat_and_notes_share_the_one_renderer() -> None:
+    """No second renderer with its own allowlist exists."""
+    from sessions_app import fix_context
+    from sessions_app.services import previews
+
+    assert not hasattr(previews, "render_markdown")
+    assert fix_context.render_markdown is render_markdown
+
+
+def test_rendering_the_same_text_again_is_served_from_the_cache() -> None:
+    from sessions_app import markdown
+
+    text = "Cached **once** for step 42"
+    render_markdown(text)
+    hits = markdown._render.cache_info().hits
+    assert render_markdown(text) == render_markdown(text)
+    assert markdown._render.cache_info().hits == hits + 2

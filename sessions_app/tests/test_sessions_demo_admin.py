@@ -48,3 +48,39 @@ def test_admin_is_tenant_scoped(
     for model in ("aisessionstep", "taskitem", "fact", "suggestedfix"):
         assert client.get(f"/admin/sessions_app/{model}/").status_code == 200
     assert mine.pk
+
+
+def test_admin_refuses_to_edit_add_or_delete_a_session_row(
+    owner: User, engineer: User, client_for: Callable[[User], Client]
+) -> None:
+    """Admin shows a session read-only: a POSTed edit changes nothing (403), no add, no delete;
+    state_version only moves through the services."""
+    session = start(engineer, "Printer offline")
+    before = AISession.objects.get(pk=session.pk)
+    client = client_for(owner)
+    page = client.get(f"/admin/sessions_app/aisession/{session.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    edit = client.post(
+        f"/admin/sessions_app/aisession/{session.pk}/change/",
+        {"problem_summary": "Edited in admin", "status": "resolved", "state_version": 99},
+    )
+    assert edit.status_code == 403
+    after = AISession.objects.get(pk=session.pk)
+    assert (after.problem_summary, after.status, after.state_version) == (
+        before.problem_summary,
+        before.status,
+        before.state_version,
+    )
+    assert client.get("/admin/sessions_app/aisession/add/").status_code == 403
+    assert client.post(f"/admin/sessions_app/aisession/{session.pk}/delete/").status_code == 403
+    for model in ("aisessionstep", "taskitem", "fact", "suggestedfix"):
+        assert client.get(f"/admin/sessions_app/{model}/add/").status_code == 403
+
+
+def test_admin_is_branded_with_readable_names(
+    owner: User, client_for: Callable[[User], Client]
+) -> None:
+    html = client_for(owner).get("/admin/").content.decode()
+    assert "FlowPilot administration" in html
+    for label in ("AI sessions", "Suggested fixes", "Task lane items", "Session steps", "Facts"):
+        assert label in html
