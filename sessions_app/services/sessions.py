@@ -13,6 +13,7 @@ from flowpilot.errors import Conflict, Unprocessable
 from sessions_app.models import AISession, AISessionStep, SessionStatus
 from sessions_app.services.facts import add_note
 from sessions_app.services.steps import clean_message, create_user_step
+from sessions_app.signals import session_history_changed
 
 SUMMARY_LIMIT = 120
 TICKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
@@ -102,4 +103,7 @@ def reopen_session(*, session: AISession, actor: User, reason: str) -> AISession
         type="session.reopened",
         payload={"session_id": session.pk, "reason": text},
     )
+    # A reopened session no longer teaches anything: it leaves the search index until it is
+    # resolved again.
+    session_history_changed.send(sender=AISession, session_id=session.pk)
     return session

@@ -80,6 +80,14 @@ class TestIndexing:
         )
         assert [m.session_id for m in page.matches] == [session.pk]
 
+    def test_reopening_through_the_service_removes_the_document(
+        self, engineer: User, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        session = _past(engineer, "vpn-dpd")
+        with django_capture_on_commit_callbacks(execute=True):
+            sessions.reopen_session(session=session, actor=engineer, reason="Broken again")
+        assert not SessionSearchDocument.objects.filter(session=session).exists()
+
     def test_deleted_session_leaves_the_index(self, engineer: User) -> None:
         session = _past(engineer, "vpn-dpd")
         session.delete()
