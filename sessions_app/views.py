@@ -288,10 +288,7 @@ def _busy(request: AuthedRequest, session: AISession, message: str) -> HttpRespo
     """Another reply is being written: a toast, and (a 409, so no swap) the text stays typed."""
     if not request.htmx:
         return _composer_error(request, session, message)
-    response = HttpResponse(status=409)
-    response["HX-Reswap"] = "none"
-    response["HX-Trigger"] = json.dumps({"toast": {"message": message, "tone": "amber"}})
-    return response
+    return toast(reswap(HttpResponse(status=409), "none"), message, tone="amber")
 
 
 def _composer_error(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
