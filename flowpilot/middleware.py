@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from flowpilot.errors import DomainError
+from flowpilot.views import page_not_found
 
 
 class ApiOptionalSlashMiddleware:
@@ -97,7 +99,8 @@ def nul_refused(request: HttpRequest) -> HttpResponse:
     import json
 
     from django.http import JsonResponse
-    from django.shortcuts import render
+
+    from flowpilot.views import error_page
 
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": NUL_MESSAGE, "code": "invalid_characters"}, status=400)
@@ -106,4 +109,31 @@ def nul_refused(request: HttpRequest) -> HttpResponse:
         response["HX-Reswap"] = "none"
         response["HX-Trigger"] = json.dumps({"toast": {"message": NUL_MESSAGE, "tone": "red"}})
         return response
-    return render(request, "errors/400.html", {"message": NUL_MESSAGE}, status=400)
+    return error_page(request, "errors/400.html", {"message": NUL_MESSAGE}, status=400)
+
+
+class ProductNotFoundMiddleware:
+    """
+    With DEBUG on (the demo) Django answers a 404 with its technical page instead of
+    ``handler404``. The demo shows the product's 404 all the same: an unknown path is answered
+    here before Django's resolver raises, and an ``Http404`` a view raises is rendered by the
+    handler. With DEBUG off this does nothing (Django calls the handler itself). The unknown
+    path's 404 still passes back through ``CommonMiddleware``, so the APPEND_SLASH redirect
+    keeps working.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info, getattr(request, "urlconf", None))
+            except Resolver404 as exception:
+                return page_not_found(request, exception)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if settings.DEBUG and isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        return None
