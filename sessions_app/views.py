@@ -279,10 +279,19 @@ def send_message(request: AuthedRequest, session_id: int) -> HttpResponse:
     except chat.ChatFailed as exc:
         messages.error(request, exc.detail)
         return HttpResponseRedirect(_detail_url(session, "composer"))
+    except chat.ReplyInProgress as exc:
+        return _busy(request, session, exc.detail)
     except DomainError as exc:
         return _composer_error(request, session, exc.detail)
     context = {"session": session, "step": step, "stream": True, "can_act": True}
     return render(request, "sessions_app/_turn_started.html", context)
+
+
+def _busy(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
+    """Another reply is being written: a toast, and (a 409, so no swap) the text stays typed."""
+    if not request.htmx:
+        return _composer_error(request, session, message)
+    return toast(reswap(HttpResponse(status=409), "none"), message, tone="amber")
 
 
 def _composer_error(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
