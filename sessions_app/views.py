@@ -39,6 +39,7 @@ from flowpilot.errors import DomainError
 from flowpilot.htmx import events, toast
 from sessions_app import selectors
 from sessions_app.access import can_edit, can_reopen, get_session
+from sessions_app.fix_context import fix_panel_context
 from sessions_app.memory import selectors as memory_selectors
 from sessions_app.models import AISession, AISessionStep, SessionStatus
 from sessions_app.ports import ticket_links
@@ -234,6 +235,8 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
     page = selectors.session_page(session)
     can_act = can_edit(request.user, session)
     context = {
+        # The fix panel beside the lane renders from this same context (no lookups of its own).
+        **fix_panel_context(request, session, page.fix),
         **_shell_context(request.user, session),
         "session": session,
         "page": page,
@@ -276,10 +279,19 @@ def send_message(request: AuthedRequest, session_id: int) -> HttpResponse:
     except chat.ChatFailed as exc:
         messages.error(request, exc.detail)
         return HttpResponseRedirect(_detail_url(session, "composer"))
+    except chat.ReplyInProgress as exc:
+        return _busy(request, session, exc.detail)
     except DomainError as exc:
         return _composer_error(request, session, exc.detail)
     context = {"session": session, "step": step, "stream": True, "can_act": True}
     return render(request, "sessions_app/_turn_started.html", context)
+
+
+def _busy(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
+    """Another reply is being written: a toast, and (a 409, so no swap) the text stays typed."""
+    if not request.htmx:
+        return _composer_error(request, session, message)
+    return toast(reswap(HttpResponse(status=409), "none"), message, tone="amber")
 
 
 def _composer_error(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
@@ -315,15 +327,20 @@ def _render_turn(
     step_html = render_to_string(
         "sessions_app/_step.html", {"step": turn.assistant_step, "session": session}
     )
-    lane_html = render_to_string(
-        "sessions_app/_lane.html",
-        _lane_context(request, session),
+    lane_context = _lane_context(request, session)
+    lane_html = render_to_string("sessions_app/_lane.html", lane_context, request)
+    # The fix panel is the lane's sibling: the turn sends its card; an open preview refreshes
+    # itself (session-changed), so nothing here touches it.
+    fix_card_html = render_to_string(
+        "sessions_app/_fix_card.html",
+        fix_panel_context(request, session, lane_context["fix"]),
         request,
     )
     return {
         "step_id": turn.assistant_step.pk,
         "html": step_html,
         "lane_html": lane_html,
+        "fix_card_html": fix_card_html,
         "facts_added": len(turn.facts),
         "fix_id": turn.fix.pk if turn.fix else None,
         "can_act": can_edit(user, session),
