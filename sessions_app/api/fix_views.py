@@ -94,18 +94,15 @@ def ai_outcome_proposal(request: Request, session_id: int, fix_id: int) -> Respo
 
 
 def _preview(request: Request, session_id: int, kind: previews.PreviewKind) -> Response:
-    # Any engineer of the account may read a preview; posting is for whoever works the session.
     serializer = PreviewRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    refresh = serializer.validated_data["refresh"]
-    user = _user(request)
-    hit = None
-    if not refresh:
-        hit = previews.cached_preview(account_id=user.account_id, session_id=session_id, kind=kind)
-    if hit is None:
-        session = get_session(user, session_id)
-        hit = previews.get_preview(session=session, kind=kind, refresh=refresh)
-    return Response(hit.as_dict())
+    preview = previews.preview_for(
+        user=_user(request),
+        session_id=session_id,
+        kind=kind,
+        refresh=serializer.validated_data["refresh"],
+    )
+    return Response(preview.as_dict())
 
 
 @extend_schema(request=PreviewRequestSerializer, summary="Preview the resolution note")

@@ -32,7 +32,7 @@ from sessions_app.api.serializers import (
     turn_body,
 )
 from sessions_app.models import AISession
-from sessions_app.services import chat, facts, lane, sessions
+from sessions_app.services import chat, facts, sessions
 
 READ_OR_WRITE = [IsAuthenticated, IsEngineerOrAdminForWrites]
 WRITE = [IsAuthenticated, IsEngineerOrAdmin]
@@ -88,17 +88,17 @@ def session_list(request: Request) -> Response:
         )
     serializer = CreateSessionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    session, step = sessions.create_session(
+    started = sessions.start_session(
         user=user,
         problem=serializer.validated_data["problem"],
         psa_ticket_id=serializer.validated_data["psa_ticket_id"],
+        answer=True,
     )
-    body: dict[str, Any] = {"turn": None, "reply_error": None}
-    try:
-        body["turn"] = _turn(session, chat.run_reply(session=session, user_step=step, fresh=True))
-    except chat.ChatFailed as exc:
-        # The session and its first message are saved; the client retries the reply.
-        body["reply_error"] = exc.as_dict()
+    session = started.session
+    body = {
+        "turn": _turn(session, started.turn) if started.turn else None,
+        "reply_error": started.reply_error.as_dict() if started.reply_error else None,
+    }
     return Response({**_detail(session), **body}, status=status.HTTP_201_CREATED)
 
 
@@ -185,12 +185,12 @@ def promote(request: Request, session_id: int) -> Response:
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     item = selectors.get_lane_item(session, str(data["task_item_id"]))
-    if data.get("answer") is not None:
-        lane.update_item(
-            session=session, item=item, user=_user(request), answer=data["answer"], done=None
-        )
     fact = facts.promote_item(
-        session=session, user=_user(request), item=item, text=data.get("text")
+        session=session,
+        user=_user(request),
+        item=item,
+        text=data.get("text"),
+        answer=data.get("answer"),
     )
     return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED)
 
