@@ -56,9 +56,9 @@ class TestNotFound:
     def test_the_trailing_slash_redirect_still_works(
         self, debug: bool, engineer: User, client_for: Any
     ) -> None:
-        """``/sessions/`` is not a route; CommonMiddleware's APPEND_SLASH is untouched either way."""
-        response = client_for(engineer).get("/sessions")
-        assert response.status_code == 200
+        """``/admin`` is only a route with its slash: CommonMiddleware still redirects to it."""
+        response = client_for(engineer).get("/admin")
+        assert response.status_code == 301 and response["Location"] == "/admin/"
 
 
 class TestForbidden:
