@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import reswap
 
-from flowpilot.errors import DomainError
+from flowpilot.errors import DomainError, Forbidden, NotFound
+from flowpilot.htmx import toast
 
 
 class ApiOptionalSlashMiddleware:
@@ -35,9 +37,12 @@ class ApiOptionalSlashMiddleware:
 
 class PageDomainErrorMiddleware:
     """
-    A refusal a page view did not catch itself (a resolved session's 409 ``session_closed``,
-    say) is shown to the person instead of becoming a 500: an HTMX request gets a toast and no
-    swap, a plain form post goes back where it came from with the message.
+    The one place a page maps a domain refusal it did not answer itself: ``NotFound`` → the 404
+    page, ``Forbidden`` → the 403 page (as ``Http404`` / ``PermissionDenied``, which Django's
+    handler renders), anything else (a resolved session's 409 ``session_closed``, say) is shown
+    to the person instead of becoming a 500: an HTMX request gets a toast and no swap, a plain
+    form post goes back where it came from with the message. The API has its own single
+    mapping, ``flowpilot.api.exception_handler``.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -49,13 +54,12 @@ class PageDomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
             return None
+        if isinstance(exception, NotFound):
+            raise Http404(exception.detail) from exception
+        if isinstance(exception, Forbidden):
+            raise PermissionDenied(exception.detail) from exception
         if request.headers.get("HX-Request") == "true":
-            response = HttpResponse(status=200)
-            response["HX-Reswap"] = "none"
-            response["HX-Trigger"] = json.dumps(
-                {"toast": {"message": exception.detail, "tone": "amber"}}
-            )
-            return response
+            return toast(reswap(HttpResponse(status=200), "none"), exception.detail, "amber")
         messages.warning(request, exception.detail)
         back = request.headers.get("Referer", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -94,16 +98,11 @@ class RejectNulMiddleware:
 
 
 def nul_refused(request: HttpRequest) -> HttpResponse:
-    import json
-
     from django.http import JsonResponse
     from django.shortcuts import render
 
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": NUL_MESSAGE, "code": "invalid_characters"}, status=400)
     if request.headers.get("HX-Request") == "true":
-        response = HttpResponse(status=400)
-        response["HX-Reswap"] = "none"
-        response["HX-Trigger"] = json.dumps({"toast": {"message": NUL_MESSAGE, "tone": "red"}})
-        return response
+        return toast(reswap(HttpResponse(status=400), "none"), NUL_MESSAGE, "red")
     return render(request, "errors/400.html", {"message": NUL_MESSAGE}, status=400)

@@ -338,6 +338,11 @@ SPECTACULAR_SETTINGS = {
     # generator's per-view "unable to guess serializer" notes are not deployment problems.
     # The schema is still generated in the tests (GET /api/schema/).
     "DISABLE_ERRORS_AND_WARNINGS": True,
+    # Every 4xx is documented with the {"detail", "code"} error body (flowpilot.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "flowpilot.schema.document_errors",
+    ],
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
     # Docs assets come from drf-spectacular-sidecar (vendored, no CDN); docs and schema are for
     # signed-in users only.

@@ -1,26 +1,27 @@
 """
 Pages and HTMX fragments of the suggested-fix card, its outcome dialogs and the preview popover.
 
-HTMX requests get the fragment they swap (the card, the popover or the whole panel) plus an
-``HX-Trigger`` toast; plain form posts redirect back to the session (or render the standalone
-fix page with the error), so every control works without JavaScript too.
+HTMX requests get the fragment they swap (the card, the popover or the whole panel) plus a
+toast client event; plain form posts redirect back to the session (or render the standalone
+fix page with the error), so every control works without JavaScript too. A foreign session or
+fix (404) and a missing right (403) are mapped by ``flowpilot.middleware``, in one place.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
 
 from accounts.http import AuthedRequest
 from accounts.permissions import engineer_or_admin_required
-from flowpilot.errors import DomainError, Forbidden, NotFound, Unprocessable
+from flowpilot.errors import DomainError, Unprocessable
+from flowpilot.htmx import events, toast
 from sessions_app import selectors
 from sessions_app.access import get_session
 from sessions_app.fix_context import fix_panel_context
@@ -43,12 +44,9 @@ OUTCOME_TOASTS = {
 }
 
 
-def _trigger(response: HttpResponse, message: str, tone: str, *events: str) -> HttpResponse:
-    payload: dict[str, Any] = {"toast": {"message": message, "tone": tone}}
-    for event in events:
-        payload[event] = True
-    response["HX-Trigger"] = json.dumps(payload)
-    return response
+def _trigger(response: HttpResponse, message: str, tone: str, *names: str) -> HttpResponse:
+    """A toast, plus the named events (``fix-changed``…) the panel listens for."""
+    return events(toast(response, message, tone), **{name: {} for name in names})
 
 
 def _back(request: AuthedRequest, session: AISession) -> HttpResponse:
@@ -59,18 +57,8 @@ def _back(request: AuthedRequest, session: AISession) -> HttpResponse:
 
 
 def _session_for_write(request: AuthedRequest, session_id: int) -> AISession:
-    try:
-        # The fix services refuse a resolved session themselves, with the card's own message.
-        return get_session(request.user, session_id, for_write=True, allow_closed=True)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
-
-
-def _fix(session: AISession, fix_id: int) -> SuggestedFix:
-    try:
-        return selectors.get_fix(session, fix_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    # The fix services refuse a resolved session themselves, with the card's own message.
+    return get_session(request.user, session_id, for_write=True, allow_closed=True)
 
 
 def _card(
@@ -123,7 +111,7 @@ def fix_card(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_POST
 def apply(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
     session = _session_for_write(request, session_id)
-    fix = _fix(session, fix_id)
+    fix = selectors.get_fix(session, fix_id)
     try:
         fix = fixes.apply_fix(session=session, fix=fix, actor=request.user)
     except DomainError as exc:
@@ -138,21 +126,21 @@ def apply(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
 @require_POST
 def outcome(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
     session = _session_for_write(request, session_id)
-    fix = _fix(session, fix_id)
+    fix = selectors.get_fix(session, fix_id)
     values = {name: request.POST.get(name, "") for name in OUTCOME_FIELDS}
     dialog = request.POST.get("dialog", "")
-    errors = fixes.validate_outcome(**values)
-    if errors and dialog in DIALOGS:
+    try:
+        fix = fixes.record_outcome(session=session, fix=fix, actor=request.user, **values)
+    except Unprocessable as exc:
+        errors = exc.extra.get("errors")
+        if not errors or dialog not in DIALOGS:
+            return _error(request, session, fix, exc)
         # Field errors stay in the dialog they came from, with what was typed.
         context = {"open_dialog": dialog, "errors": errors, "values": values}
         if request.htmx:
             return _card(request, session, fix, **context)
         page = fix_panel_context(request, session, fix, **context)
         return render(request, "sessions_app/fix_page.html", page, status=422)
-    if errors:
-        return _error(request, session, fix, Unprocessable(next(iter(errors.values()))))
-    try:
-        fix = fixes.record_outcome(session=session, fix=fix, actor=request.user, **values)
     except DomainError as exc:
         return _error(request, session, selectors.active_fix(session), exc)
     message, tone = OUTCOME_TOASTS[FixStatus(fix.status)]
@@ -166,7 +154,7 @@ def outcome(request: AuthedRequest, session_id: int, fix_id: int) -> HttpRespons
 def dismiss_proposal(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse:
     """ "Not yet": the assistant's outcome proposal goes away for good."""
     session = _session_for_write(request, session_id)
-    fix = fixes.clear_ai_outcome_proposal(session=session, fix=_fix(session, fix_id))
+    fix = fixes.clear_ai_outcome_proposal(session=session, fix=selectors.get_fix(session, fix_id))
     if not request.htmx:
         return _back(request, session)
     return _card(request, session, fix)
@@ -180,8 +168,11 @@ def preview(request: AuthedRequest, session_id: int, kind: str) -> HttpResponse:
     session = get_session(request.user, session_id)
     fix = selectors.active_fix(session)
     try:
-        result = previews.get_preview(
-            session=session, kind=KINDS[kind], refresh=request.POST.get("refresh") == "1"
+        result = previews.preview_for(
+            user=request.user,
+            session_id=session.pk,
+            kind=KINDS[kind],
+            refresh=request.POST.get("refresh") == "1",
         )
     except DomainError as exc:
         if not request.htmx:
@@ -220,9 +211,10 @@ def _post_refused(
     )
     if not request.htmx:
         return render(request, "sessions_app/fix_page.html", context, status=exc.status)
-    response = render(request, "sessions_app/_post_failed.html", context)
-    response["HX-Retarget"] = "#fix-preview"
-    response["HX-Reswap"] = "innerHTML"
+    response = reswap(
+        retarget(render(request, "sessions_app/_post_failed.html", context), "#fix-preview"),
+        "innerHTML",
+    )
     return _trigger(response, exc.detail, "amber" if exc.status in (409, 422) else "red")
 
 

@@ -73,6 +73,62 @@ class AISessionManager(_AISessionManagerBase["AISession"]):
             [value, value],
         )
 
+    def take_turn(
+        self, session: AISession, *, owner: str, until: datetime, now: datetime, handover: str
+    ) -> bool:
+        """
+        Lease the chat turn of ``session`` to ``owner`` until ``until`` (the conditional UPDATE
+        settles the race: answers False while another turn holds an unexpired lease). A lease
+        held by ``handover`` (the posted message whose stream now opens; "" for none) passes
+        to ``owner``. Also moves ``updated_at`` (never backwards) and locks the row like
+        ``touch``.
+        """
+        value = connection.ops.adapt_datetimefield_value(now)
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        free = "turn_lease_until IS NULL OR turn_lease_until < %s"
+        params: list[Any] = [value, value, owner, connection.ops.adapt_datetimefield_value(until)]
+        params += [session.pk, value]
+        if handover:
+            free += " OR turn_owner = %s"
+            params.append(handover)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET "  # noqa: S608 - fixed SQL
+                "updated_at = CASE WHEN updated_at < %s THEN %s ELSE updated_at END, "
+                f"turn_owner = %s, turn_lease_until = %s WHERE id = %s AND ({free}) "
+                "RETURNING state_version, updated_at",
+                params,
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        session.state_version = row[0]
+        session.updated_at = _aware(row[1])
+        return True
+
+    def end_turn(
+        self, session: AISession, *, owners: tuple[str, str], now: datetime | None = None
+    ) -> None:
+        """
+        Give back a lease held by one of ``owners`` (the names of one turn); with ``now`` also
+        ``touch`` the row in the same UPDATE (a reply being stored). Another turn's lease is
+        left alone.
+        """
+        if now is None:
+            self.get_queryset().filter(pk=session.pk, turn_owner__in=owners).update(
+                turn_owner="", turn_lease_until=None
+            )
+            return
+        value = connection.ops.adapt_datetimefield_value(now)
+        self._returning_update(
+            session,
+            "updated_at = CASE WHEN updated_at < %s THEN %s ELSE updated_at END, "
+            "turn_lease_until = CASE WHEN turn_owner IN (%s, %s) THEN NULL "
+            "ELSE turn_lease_until END, "
+            "turn_owner = CASE WHEN turn_owner IN (%s, %s) THEN '' ELSE turn_owner END",
+            [value, value, *owners, *owners],
+        )
+
     def bump(self, session: AISession) -> None:
         """``state_version + 1`` and ``updated_at`` = now in one round trip, read back."""
         value = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -121,6 +177,11 @@ class AISession(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The chat-turn lease: one reply is written at a time (services.chat). ``turn_owner`` names
+    # the turn ("step:<id>" posted and waiting for its stream, "reply:<id>" being answered);
+    # an expired lease (a crashed process) is free again.
+    turn_owner = models.CharField(max_length=64, blank=True, default="")
+    turn_lease_until = models.DateTimeField(null=True, blank=True)
 
     objects = AISessionManager()
 
@@ -174,6 +235,10 @@ class AISessionStep(models.Model):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     marker_errors = models.JSONField(default=list, blank=True)
+    # An assistant step: the engineer's step it answers (at most one reply per step).
+    reply_to = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reply"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -113,15 +113,8 @@ def get_user_step(session: AISession, step_id: int | str) -> AISessionStep:
 
 
 def reply_to(session: AISession, user_step: AISessionStep) -> AISessionStep | None:
-    """The assistant step answering ``user_step`` (the first one after it), if any."""
-    # Usually there is none: look for its id first and load the row only when it exists.
-    reply_id = (
-        AISessionStep.objects.filter(session=session, role=StepRole.ASSISTANT, pk__gt=user_step.pk)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return None if reply_id is None else AISessionStep.objects.filter(pk=reply_id).first()
+    """The assistant step answering ``user_step`` (its ``reply_to``), if any."""
+    return AISessionStep.objects.filter(session=session, reply_to=user_step).first()
 
 
 def pending_user_step(session: AISession) -> AISessionStep | None:

@@ -1,10 +1,12 @@
 """
 Session pages: the sessions list, "New session", the chat with its task lane and What we know.
 
-HTMX requests get the fragment they swap plus an ``HX-Trigger`` (``session-changed`` after a
+HTMX requests get the fragment they swap plus client events (``session-changed`` after a
 chat turn or a fact change, so the preview panel refreshes; a toast for errors); plain form
 posts redirect back to the session, so every control also works without JavaScript. The
-assistant's reply streams over Server-Sent Events from an async view.
+assistant's reply streams over Server-Sent Events from an async view. A refusal a view does not
+answer inline (a foreign session → 404, no right to change it → 403, a 409) is mapped in one
+place, ``flowpilot.middleware.PageDomainErrorMiddleware``.
 """
 
 from __future__ import annotations
@@ -17,9 +19,7 @@ from asgiref.sync import sync_to_async
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import (
-    Http404,
     HttpResponse,
     HttpResponseRedirect,
     StreamingHttpResponse,
@@ -29,21 +29,23 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from accounts import selectors as account_selectors
 from accounts.http import AuthedRequest
 from accounts.models import User
 from accounts.permissions import engineer_or_admin_required
-from flowpilot.errors import DomainError, Forbidden, NotFound
+from flowpilot.errors import DomainError
+from flowpilot.htmx import events, toast
 from sessions_app import selectors
 from sessions_app.access import can_edit, can_reopen, get_session
+from sessions_app.fix_context import fix_panel_context
 from sessions_app.memory import selectors as memory_selectors
 from sessions_app.models import AISession, AISessionStep, SessionStatus
 from sessions_app.ports import ticket_links
 from sessions_app.services import assistant, chat, facts, lane, sessions
 from sessions_app.services.steps import MESSAGE_LIMIT
 
-SESSION_CHANGED = "session-changed"
 AUTOSTART_S = 120
 
 
@@ -92,29 +94,13 @@ def _shell_context(user: User, current: AISession | None = None) -> dict[str, An
     }
 
 
-def _page_error(exc: DomainError) -> Exception:
-    if isinstance(exc, NotFound):
-        return Http404(exc.detail)
-    if isinstance(exc, Forbidden):
-        return PermissionDenied(exc.detail)
-    return exc
-
-
 def _session(user: User, session_id: int, *, write: bool = False) -> AISession:
-    """The session for a page: foreign → 404, not allowed to change it → 403."""
-    try:
-        return get_session(user, session_id, for_write=write)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
+    """The session for a page: foreign → 404, not allowed to change it → 403 (the middleware)."""
+    return get_session(user, session_id, for_write=write)
 
 
 def _detail_url(session: AISession, anchor: str = "") -> str:
     return reverse("session-detail", args=[session.pk]) + (f"#{anchor}" if anchor else "")
-
-
-def _trigger(response: HttpResponse, **events: Any) -> HttpResponse:
-    response["HX-Trigger"] = json.dumps(events)
-    return response
 
 
 def _lane_context(request: AuthedRequest, session: AISession, **extra: Any) -> dict[str, Any]:
@@ -135,35 +121,32 @@ def _lane_response(
     request: AuthedRequest,
     session: AISession,
     *,
-    toast: dict[str, str] | None = None,
+    message: dict[str, str] | None = None,
     changed: bool = True,
     **extra: Any,
 ) -> HttpResponse:
     """The HTMX answer to a lane or fact action: the whole lane, re-rendered."""
     if not request.htmx:
-        if toast and toast.get("tone") == "red":
-            messages.error(request, toast["message"])
-        elif toast:
-            messages.success(request, toast["message"])
+        if message and message.get("tone") == "red":
+            messages.error(request, message["message"])
+        elif message:
+            messages.success(request, message["message"])
         return HttpResponseRedirect(_detail_url(session, "task-lane"))
     response = render(request, "sessions_app/_lane.html", _lane_context(request, session, **extra))
-    events: dict[str, Any] = {}
     if changed:
-        events[SESSION_CHANGED] = {"session_id": session.pk}
-    if toast:
-        events["toast"] = toast
-    return _trigger(response, **events) if events else response
+        response = events(response, session_changed={"session_id": session.pk})
+    if message:
+        response = toast(response, message["message"], message["tone"])
+    return response
 
 
 def _error_response(
     request: AuthedRequest, session: AISession, exc: DomainError, target: str, ident: object = ""
 ) -> HttpResponse:
-    if isinstance(exc, NotFound | Forbidden) and not request.htmx:
-        raise _page_error(exc)
     return _lane_response(
         request,
         session,
-        toast={"message": exc.detail, "tone": "red"},
+        message={"message": exc.detail, "tone": "red"},
         changed=False,
         error={"target": target, "id": str(ident), "message": exc.detail},
     )
@@ -229,16 +212,18 @@ def session_new(request: AuthedRequest) -> HttpResponse:
     form = NewSessionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            session, _ = sessions.create_session(
+            # The first reply streams on the session page (``autostart``).
+            started = sessions.start_session(
                 user=request.user,
                 problem=form.cleaned_data["problem"],
                 psa_ticket_id=form.cleaned_data["psa_ticket_id"],
+                answer=False,
             )
         except DomainError as exc:
             field = "psa_ticket_id" if "ticket" in exc.code else "problem"
             form.add_error(field, exc.detail)
         else:
-            return HttpResponseRedirect(_detail_url(session))
+            return HttpResponseRedirect(_detail_url(started.session))
     context = {**_shell_context(request.user), "form": form}
     return render(request, "sessions_app/new.html", context, status=200)
 
@@ -250,6 +235,8 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
     page = selectors.session_page(session)
     can_act = can_edit(request.user, session)
     context = {
+        # The fix panel beside the lane renders from this same context (no lookups of its own).
+        **fix_panel_context(request, session, page.fix),
         **_shell_context(request.user, session),
         "session": session,
         "page": page,
@@ -292,26 +279,27 @@ def send_message(request: AuthedRequest, session_id: int) -> HttpResponse:
     except chat.ChatFailed as exc:
         messages.error(request, exc.detail)
         return HttpResponseRedirect(_detail_url(session, "composer"))
+    except chat.ReplyInProgress as exc:
+        return _busy(request, session, exc.detail)
     except DomainError as exc:
         return _composer_error(request, session, exc.detail)
     context = {"session": session, "step": step, "stream": True, "can_act": True}
     return render(request, "sessions_app/_turn_started.html", context)
 
 
+def _busy(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
+    """Another reply is being written: a toast, and (a 409, so no swap) the text stays typed."""
+    if not request.htmx:
+        return _composer_error(request, session, message)
+    return toast(reswap(HttpResponse(status=409), "none"), message, tone="amber")
+
+
 def _composer_error(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
     if not request.htmx:
         messages.error(request, message)
         return HttpResponseRedirect(_detail_url(session, "composer"))
-    response = HttpResponse(f'<span class="field-error">{_escape(message)}</span>')
-    response["HX-Retarget"] = "#composer-error"
-    response["HX-Reswap"] = "innerHTML"
-    return response
-
-
-def _escape(text: str) -> str:
-    from django.utils.html import escape
-
-    return escape(text)
+    response = render(request, "sessions_app/_composer_error.html", {"message": message})
+    return reswap(retarget(response, "#composer-error"), "innerHTML")
 
 
 @login_required
@@ -339,15 +327,20 @@ def _render_turn(
     step_html = render_to_string(
         "sessions_app/_step.html", {"step": turn.assistant_step, "session": session}
     )
-    lane_html = render_to_string(
-        "sessions_app/_lane.html",
-        _lane_context(request, session),
+    lane_context = _lane_context(request, session)
+    lane_html = render_to_string("sessions_app/_lane.html", lane_context, request)
+    # The fix panel is the lane's sibling: the turn sends its card; an open preview refreshes
+    # itself (session-changed), so nothing here touches it.
+    fix_card_html = render_to_string(
+        "sessions_app/_fix_card.html",
+        fix_panel_context(request, session, lane_context["fix"]),
         request,
     )
     return {
         "step_id": turn.assistant_step.pk,
         "html": step_html,
         "lane_html": lane_html,
+        "fix_card_html": fix_card_html,
         "facts_added": len(turn.facts),
         "fix_id": turn.fix.pk if turn.fix else None,
         "can_act": can_edit(user, session),
@@ -386,10 +379,7 @@ async def stream_reply(
     """SSE: ``token`` events (visible text), then ``done`` (rendered step + lane) or ``fail``."""
     user = cast(User, await request.auser())
     session = await sync_to_async(_session)(user, session_id, write=True)
-    try:
-        step = await sync_to_async(selectors.get_user_step)(session, step_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    step = await sync_to_async(selectors.get_user_step)(session, step_id)
     response = StreamingHttpResponse(
         _stream_events(request, session, step), content_type="text/event-stream"
     )
@@ -412,7 +402,7 @@ def lane_fragment(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_POST
 def update_item(request: AuthedRequest, session_id: int, uid: str) -> HttpResponse:
     session = _session(request.user, session_id, write=True)
-    item = _item_or_404(session, uid)
+    item = selectors.get_lane_item(session, uid)
     done_value = request.POST.get("done")
     done = None if done_value is None else done_value in ("1", "true", "on")
     answer = request.POST.get("answer")
@@ -423,31 +413,23 @@ def update_item(request: AuthedRequest, session_id: int, uid: str) -> HttpRespon
     return _lane_response(request, session, changed=False)
 
 
-def _item_or_404(session: AISession, uid: str) -> Any:
-    try:
-        return selectors.get_lane_item(session, uid)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
-
-
 @login_required
 @require_POST
 def promote_item(request: AuthedRequest, session_id: int, uid: str) -> HttpResponse:
     session = _session(request.user, session_id, write=True)
-    item = _item_or_404(session, uid)
-    answer = request.POST.get("answer")
+    item = selectors.get_lane_item(session, uid)
     try:
-        if answer is not None and answer.strip() != item.answer:
-            lane.update_item(
-                session=session, item=item, user=request.user, answer=answer, done=None
-            )
         facts.promote_item(
-            session=session, user=request.user, item=item, text=request.POST.get("text")
+            session=session,
+            user=request.user,
+            item=item,
+            text=request.POST.get("text"),
+            answer=request.POST.get("answer"),
         )
     except DomainError as exc:
         return _error_response(request, session, exc, "item", item.uid)
     return _lane_response(
-        request, session, toast={"message": "Added to What we know.", "tone": "emerald"}
+        request, session, message={"message": "Added to What we know.", "tone": "emerald"}
     )
 
 
@@ -459,7 +441,7 @@ def add_note(request: AuthedRequest, session_id: int) -> HttpResponse:
         facts.add_note(session=session, user=request.user, text=request.POST.get("text", ""))
     except DomainError as exc:
         return _error_response(request, session, exc, "note")
-    return _lane_response(request, session, toast={"message": "Note added.", "tone": "emerald"})
+    return _lane_response(request, session, message={"message": "Note added.", "tone": "emerald"})
 
 
 @login_required
@@ -468,10 +450,7 @@ def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResp
     """GET: the inline editor (HTMX) · POST: save the new text. Both need write access: the
     editor is only handed to those whose save would be accepted."""
     session = _session(request.user, session_id, write=True)
-    try:
-        fact = selectors.get_fact(session, fact_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    fact = selectors.get_fact(session, fact_id)
     if request.method == "GET" and not request.htmx:
         return HttpResponseRedirect(f"{_detail_url(session)}?edit={fact.pk}#fact-{fact.pk}")
     if request.method == "GET":
@@ -481,19 +460,16 @@ def edit_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResp
         facts.update_fact(session=session, fact=fact, text=request.POST.get("text", ""))
     except DomainError as exc:
         return _error_response(request, session, exc, "fact", fact.pk)
-    return _lane_response(request, session, toast={"message": "Fact updated.", "tone": "emerald"})
+    return _lane_response(request, session, message={"message": "Fact updated.", "tone": "emerald"})
 
 
 @login_required
 @require_POST
 def delete_fact(request: AuthedRequest, session_id: int, fact_id: int) -> HttpResponse:
     session = _session(request.user, session_id, write=True)
-    try:
-        fact = selectors.get_fact(session, fact_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    fact = selectors.get_fact(session, fact_id)
     facts.delete_fact(session=session, fact=fact)
-    return _lane_response(request, session, toast={"message": "Fact removed.", "tone": "neutral"})
+    return _lane_response(request, session, message={"message": "Fact removed.", "tone": "neutral"})
 
 
 @login_required
@@ -518,10 +494,7 @@ def link_ticket(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_POST
 def reopen_session(request: AuthedRequest, session_id: int) -> HttpResponse:
     """The resolved session's "Reopen" form: back to active with the reason as a note."""
-    try:
-        session = get_session(request.user, session_id, for_write=True, allow_closed=True)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
+    session = get_session(request.user, session_id, for_write=True, allow_closed=True)
     try:
         sessions.reopen_session(
             session=session, actor=request.user, reason=request.POST.get("reason", "")

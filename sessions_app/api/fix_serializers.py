@@ -6,11 +6,24 @@ from typing import Any
 
 from rest_framework import serializers
 
-from sessions_app.models import SuggestedFix
+from sessions_app.models import FixDecision, SuggestedFix
 from sessions_app.services.fixes import OUTCOMES, TEXT_LIMIT
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice stored as "" when unset, answered (and documented) as null."""
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class SuggestedFixSerializer(serializers.ModelSerializer[SuggestedFix]):
+    decision = BlankAsNullChoiceField(
+        choices=FixDecision.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="The engineer's decision; null while undecided.",
+    )
     is_active = serializers.SerializerMethodField()
     verifying = serializers.SerializerMethodField()
 
@@ -55,29 +68,23 @@ class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
     """
     The outcome with the fix's own field names (``failure_reason``, ``partial_notes``,
     ``pending_reason``); ``notes`` and ``reason`` are accepted as short aliases of the last two.
+    Only the shape is read here: the rules (notes or reason required, lengths) are
+    ``fixes.record_outcome``'s, the one validator the page uses too (422 with ``errors``).
     """
 
     outcome = serializers.ChoiceField(choices=[str(o) for o in OUTCOMES])
-    failure_reason = serializers.CharField(
-        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
-    )
-    partial_notes = serializers.CharField(
-        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
-    )
-    pending_reason = serializers.CharField(
-        required=False, allow_blank=True, max_length=TEXT_LIMIT, default=""
-    )
+    failure_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    partial_notes = serializers.CharField(required=False, allow_blank=True, default="")
+    pending_reason = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=TEXT_LIMIT,
         default="",
         help_text="Alias of partial_notes.",
     )
     reason = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=TEXT_LIMIT,
         default="",
         help_text="Alias of pending_reason.",
     )

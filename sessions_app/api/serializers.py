@@ -46,6 +46,7 @@ class StepSerializer(serializers.ModelSerializer[AISessionStep]):
             "input_tokens",
             "output_tokens",
             "marker_errors",
+            "reply_to",
             "created_at",
         ]
         read_only_fields = fields
@@ -120,6 +121,8 @@ def _step_dict(step: AISessionStep) -> dict[str, Any]:
         "input_tokens": step.input_tokens,
         "output_tokens": step.output_tokens,
         "marker_errors": step.marker_errors,
+        # An assistant step: the id of the engineer's step it answers.
+        "reply_to": step.reply_to_id,
         "created_at": _datetime.to_representation(step.created_at),
     }
 

@@ -19,6 +19,7 @@ from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
 from flowpilot import pagination
 from sessions_app import selectors
 from sessions_app.access import get_session
+from sessions_app.api import schema
 from sessions_app.api.serializers import (
     CreateSessionSerializer,
     FactSerializer,
@@ -32,7 +33,7 @@ from sessions_app.api.serializers import (
     turn_body,
 )
 from sessions_app.models import AISession
-from sessions_app.services import chat, facts, lane, sessions
+from sessions_app.services import chat, facts, sessions
 
 READ_OR_WRITE = [IsAuthenticated, IsEngineerOrAdminForWrites]
 WRITE = [IsAuthenticated, IsEngineerOrAdmin]
@@ -66,9 +67,15 @@ def _turn(session: AISession, turn: chat.TurnResult) -> dict[str, Any]:
 
 
 @extend_schema(
+    methods=["GET"],
+    responses=schema.SessionPage,
+    summary="List my sessions (and those I picked up), newest first, cursor-paginated",
+)
+@extend_schema(
+    methods=["POST"],
     request=CreateSessionSerializer,
-    responses=SessionSerializer,
-    summary="List my sessions (and those I picked up) · start one with its first turn",
+    responses={201: schema.SessionCreatedSerializer},
+    summary="Start a session with its first turn",
 )
 @api_view(["GET", "POST"])
 @permission_classes(READ_OR_WRITE)
@@ -88,21 +95,25 @@ def session_list(request: Request) -> Response:
         )
     serializer = CreateSessionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    session, step = sessions.create_session(
+    started = sessions.start_session(
         user=user,
         problem=serializer.validated_data["problem"],
         psa_ticket_id=serializer.validated_data["psa_ticket_id"],
+        answer=True,
     )
-    body: dict[str, Any] = {"turn": None, "reply_error": None}
-    try:
-        body["turn"] = _turn(session, chat.run_reply(session=session, user_step=step, fresh=True))
-    except chat.ChatFailed as exc:
-        # The session and its first message are saved; the client retries the reply.
-        body["reply_error"] = exc.as_dict()
+    session = started.session
+    body = {
+        "turn": _turn(session, started.turn) if started.turn else None,
+        "reply_error": started.reply_error.as_dict() if started.reply_error else None,
+    }
     return Response({**_detail(session), **body}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=LinkTicketSerializer, summary="Session detail · link a PSA ticket")
+@extend_schema(
+    request=LinkTicketSerializer,
+    responses=schema.SessionDetailSerializer,
+    summary="Session detail · link a PSA ticket",
+)
 @api_view(["GET", "PATCH"])
 @permission_classes(READ_OR_WRITE)
 def session_detail(request: Request, session_id: int) -> Response:
@@ -117,6 +128,7 @@ def session_detail(request: Request, session_id: int) -> Response:
 
 @extend_schema(
     request=MessageSerializer,
+    responses={201: schema.TurnSerializer},
     summary="One chat turn (content: 1–8,000 characters); 502 keeps the message for retry",
 )
 @api_view(["POST"])
@@ -131,7 +143,11 @@ def messages(request: Request, session_id: int) -> Response:
     return Response(_turn(session, turn), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=None, summary="Answer the last message again after a failed reply")
+@extend_schema(
+    request=None,
+    responses={201: schema.TurnSerializer},
+    summary="Answer the last message again after a failed reply",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def retry(request: Request, session_id: int) -> Response:
@@ -139,15 +155,21 @@ def retry(request: Request, session_id: int) -> Response:
     return Response(_turn(session, chat.retry_reply(session=session)), status=201)
 
 
-@extend_schema(request=FactTextSerializer, responses=FactSerializer, summary="What we know")
+@extend_schema(methods=["GET"], responses=schema.FactPage, summary="What we know")
+@extend_schema(
+    methods=["POST"],
+    request=FactTextSerializer,
+    responses={201: FactSerializer},
+    summary="Add a note to What we know",
+)
 @api_view(["GET", "POST"])
 @permission_classes(READ_OR_WRITE)
 def fact_list(request: Request, session_id: int) -> Response:
     if request.method == "GET":
         session = get_session(_user(request), session_id)
-        return Response(
-            {"results": FactSerializer(selectors.facts_with_items(session), many=True).data}
-        )
+        # One page: a session's facts are few. The envelope is the same as every list's.
+        rows = selectors.facts_with_items(session)
+        return Response({"results": FactSerializer(rows, many=True).data, "next": None})
     session = get_session(_user(request), session_id, for_write=True)
     serializer = FactTextSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -157,7 +179,11 @@ def fact_list(request: Request, session_id: int) -> Response:
     return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=FactTextSerializer, responses=FactSerializer, summary="Edit · delete a fact")
+@extend_schema(
+    request=FactTextSerializer,
+    responses={200: FactSerializer, 204: None},
+    summary="Edit · delete a fact",
+)
 @api_view(["PATCH", "DELETE"])
 @permission_classes(WRITE)
 def fact_detail(request: Request, session_id: int, fact_id: int) -> Response:
@@ -174,7 +200,7 @@ def fact_detail(request: Request, session_id: int, fact_id: int) -> Response:
 
 @extend_schema(
     request=PromoteSerializer,
-    responses=FactSerializer,
+    responses={201: FactSerializer},
     summary="Promote a question or check (text given, or synthesised; nothing synthesised → 422)",
 )
 @api_view(["POST"])
@@ -185,17 +211,21 @@ def promote(request: Request, session_id: int) -> Response:
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     item = selectors.get_lane_item(session, str(data["task_item_id"]))
-    if data.get("answer") is not None:
-        lane.update_item(
-            session=session, item=item, user=_user(request), answer=data["answer"], done=None
-        )
     fact = facts.promote_item(
-        session=session, user=_user(request), item=item, text=data.get("text")
+        session=session,
+        user=_user(request),
+        item=item,
+        text=data.get("text"),
+        answer=data.get("answer"),
     )
     return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=None, summary="Reopen a resolved session (reason required)")
+@extend_schema(
+    request=None,
+    responses=schema.SessionDetailSerializer,
+    summary="Reopen a resolved session (reason required)",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def reopen(request: Request, session_id: int) -> Response:

@@ -10,15 +10,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthedRequest
 from accounts.models import User
-from flowpilot.errors import DomainError, Forbidden, NotFound
+from flowpilot.errors import DomainError, NotFound
 from sessions_app.access import can_work_on, get_session
 from sessions_app.memory import selectors, services
 from sessions_app.memory.api import SearchQuerySerializer, filters_from
@@ -26,10 +25,8 @@ from sessions_app.models import AISession, FixStatus
 
 
 def _session(user: User, session_id: int, *, write: bool = False) -> AISession:
-    try:
-        return get_session(user, session_id, for_write=write)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
+    # Foreign → 404, no right to change it → 403: mapped by flowpilot.middleware.
+    return get_session(user, session_id, for_write=write)
 
 
 def panel_context(session: AISession, matches: list[selectors.Match]) -> dict[str, Any]:
@@ -53,10 +50,7 @@ def solved_before(request: AuthedRequest, session_id: int) -> HttpResponse:
 @require_GET
 def past_session(request: AuthedRequest, session_id: int, source_id: int) -> HttpResponse:
     session = _session(request.user, session_id)
-    try:
-        past = selectors.past_session(session.account_id, source_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    past = selectors.past_session(session.account_id, source_id)
     context = {
         "session": session,
         "past": past,
@@ -75,8 +69,8 @@ def use_fix(request: AuthedRequest, session_id: int, source_id: int) -> HttpResp
         fix = services.propose_fix_from_session(
             session=session, source_session_id=source_id, actor=request.user
         )
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    except NotFound:
+        raise
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:

@@ -6,6 +6,14 @@ One chat turn: save the engineer's step, ask the assistant, parse its markers an
 provider failure loses nothing: the step stays, the caller shows an error, and a retry
 (``retry_reply`` or re-opening the stream) answers that same step without duplicating it.
 
+One reply is written at a time per session: a turn leases the session row (``take_turn``, a
+conditional UPDATE of ``turn_owner``/``turn_lease_until``) before it saves or answers a
+message, and gives the lease back when the reply is stored or has failed. No transaction is
+held across the model call. A second message while a reply is being written is refused with
+409 ``reply_in_progress`` and is not saved (the page keeps it in the composer); every stored
+reply records the step it answers (``reply_to``, at most one per step). A lease left behind by a
+crashed process expires after the longest model call (``turn_lease_seconds``).
+
 Marker effects: ``[TASKS]`` merges the task lane (stable item uids), ``[PROMOTE]`` adds facts
 (one state_version bump for the turn), ``[SUGGEST_FIX]`` and ``[FIX_OUTCOME]`` go to the fixes
 service. A malformed block is logged on the step and ignored; plain chat does not move the
@@ -20,9 +28,11 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -65,6 +75,63 @@ class ChatFailed(UpstreamError):
     code = "llm_error"
 
 
+class ReplyInProgress(Conflict):
+    """Another turn holds the session's lease: this message was not saved."""
+
+    code = "reply_in_progress"
+
+
+BUSY_MESSAGE = (
+    "A reply is being written in this session. Your message was not sent: "
+    "send it again when the reply has arrived."
+)
+
+
+def turn_lease_seconds() -> float:
+    """The longest a turn may hold its lease: every attempt of the model call, plus a margin."""
+    timeout = float(getattr(settings, "LLM_TIMEOUT_SECONDS", 60.0))
+    attempts = 1 + max(0, int(getattr(settings, "LLM_MAX_RETRIES", 2)))
+    return timeout * attempts + 30.0
+
+
+def _lease_until(now: datetime) -> datetime:
+    return now + timedelta(seconds=turn_lease_seconds())
+
+
+# The lease of a message being saved (renamed after its step in the same transaction).
+POSTING = "posting"
+
+
+def _reply_owner(user_step: AISessionStep) -> str:
+    return f"reply:{user_step.pk}"
+
+
+def _turn_owners(user_step: AISessionStep) -> tuple[str, str]:
+    # The names one turn's lease goes by: posted and waiting for its stream, then answering.
+    return (f"step:{user_step.pk}", _reply_owner(user_step))
+
+
+def claim_turn(*, session: AISession, user_step: AISessionStep) -> None:
+    """
+    Lease the session to the reply to ``user_step`` (taking over the lease its posting left for
+    the stream), or refuse with 409 while another reply is being written.
+    """
+    owner = _reply_owner(user_step)
+    now = timezone.now()
+    if not AISession.objects.take_turn(
+        session, owner=owner, until=_lease_until(now), now=now, handover=f"step:{user_step.pk}"
+    ):
+        raise ReplyInProgress(BUSY_MESSAGE)
+
+
+def release_turn(*, session: AISession, user_step: AISessionStep) -> None:
+    """Give a lease back after a failed reply (a stored reply gives it back itself)."""
+    try:
+        AISession.objects.end_turn(session, owners=_turn_owners(user_step))
+    except Exception:  # the lease expires on its own; the caller's own error matters more
+        logger.exception("Session %s: could not release the turn lease", session.pk)
+
+
 @dataclass
 class TurnResult:
     user_step: AISessionStep
@@ -95,10 +162,26 @@ class StreamEvent:
 
 
 @transaction.atomic
-def add_user_step(*, session: AISession, user: User, content: str) -> AISessionStep:
+def add_user_step(
+    *, session: AISession, user: User, content: str, answer_now: bool = False
+) -> AISessionStep:
+    """
+    Save the engineer's step under the session's turn lease, or refuse it (409, nothing saved)
+    while a reply is being written. The lease waits for the step's stream (``stream_reply``
+    takes it over); ``answer_now`` leases it straight to the blocking reply that follows
+    (``run_reply(fresh=True)``).
+    """
+    text = clean_message(content)
     now = timezone.now()
-    step = create_user_step(session=session, user=user, text=clean_message(content), now=now)
-    AISession.objects.touch(session, now=now)
+    # The lease first: a step inserted before it would get an id (and a place in the chat)
+    # ahead of the reply being written. Then the lease is renamed after the step.
+    if not AISession.objects.take_turn(
+        session, owner=POSTING, until=_lease_until(now), now=now, handover=""
+    ):
+        raise ReplyInProgress(BUSY_MESSAGE)
+    step = create_user_step(session=session, user=user, text=text, now=now)
+    owner = _reply_owner(step) if answer_now else f"step:{step.pk}"
+    AISession.objects.filter(pk=session.pk).update(turn_owner=owner)
     return step
 
 
@@ -139,12 +222,14 @@ def _with_extras(session: AISession, context: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMResult) -> TurnResult:
     """
-    Save the assistant step and apply its markers. The session row is locked first (by moving
-    its ``updated_at``) so two racing replies to one step (a double retry) store one answer;
-    the loser gets the winner's step. ``session`` leaves with the stored ``state_version``.
+    Save the assistant step (``reply_to`` = ``user_step``) and apply its markers. The session
+    row is locked first, by the UPDATE that moves its ``updated_at`` and gives this turn's lease
+    back (visible when the reply commits, so the next turn sees the reply in its prompt). Two
+    racing replies to one step (a lease that expired meanwhile) store one answer; the loser
+    gets the winner's step. ``session`` leaves with the stored ``state_version``.
     """
     now = timezone.now()
-    AISession.objects.touch(session, now=now)
+    AISession.objects.end_turn(session, owners=_turn_owners(user_step), now=now)
     existing = selectors.reply_to(session, user_step)
     if existing is not None:
         return TurnResult(
@@ -166,6 +251,7 @@ def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMRes
         input_tokens=max(0, result.input_tokens),
         output_tokens=max(0, result.output_tokens),
         marker_errors=errors,
+        reply_to=user_step,
         created_at=now,
     )
     turn = TurnResult(user_step=user_step, assistant_step=step, errors=errors)
@@ -308,25 +394,33 @@ def run_reply(
 ) -> TurnResult:
     """
     Answer ``user_step`` (idempotent: an answered step returns its existing reply without a
-    model call). ``fresh`` skips that look-up for a step saved just now; ``record_reply``
-    still settles races under the session lock.
+    model call) under the session's turn lease (409 ``reply_in_progress`` while another reply
+    is being written). ``fresh``: the step was saved just now, by ``add_user_step(answer_now=
+    True)`` (which leased the turn to this reply) or with a new session; the look-up and the
+    claim are skipped, and ``record_reply`` still settles races under the session lock.
     """
-    existing = None if fresh else selectors.reply_to(session, user_step)
-    if existing is not None:
-        return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
-    request = build_chat_request(session, user_step)
+    if not fresh:
+        existing = selectors.reply_to(session, user_step)
+        if existing is not None:
+            return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
+        claim_turn(session=session, user_step=user_step)
     try:
-        result = (client or assistant.llm_client()).complete(request)
-    except LLMError as exc:
-        logger.warning("Chat turn failed for session %s: %s", session.pk, exc)
-        raise _failure(exc, user_step) from exc
-    return record_reply(session=session, user_step=user_step, result=result)
+        request = build_chat_request(session, user_step)
+        try:
+            result = (client or assistant.llm_client()).complete(request)
+        except LLMError as exc:
+            logger.warning("Chat turn failed for session %s: %s", session.pk, exc)
+            raise _failure(exc, user_step) from exc
+        return record_reply(session=session, user_step=user_step, result=result)
+    except BaseException:
+        release_turn(session=session, user_step=user_step)
+        raise
 
 
 def send_message(
     *, session: AISession, user: User, content: str, client: LLMClient | None = None
 ) -> TurnResult:
-    step = add_user_step(session=session, user=user, content=content)
+    step = add_user_step(session=session, user=user, content=content, answer_now=True)
     return run_reply(session=session, user_step=step, client=client, fresh=True)
 
 
@@ -354,6 +448,24 @@ async def stream_reply(
     if existing is not None:
         yield StreamEvent("done", turn=TurnResult(user_step, existing, duplicate=True))
         return
+    try:
+        await sync_to_async(claim_turn)(session=session, user_step=user_step)
+    except ReplyInProgress as exc:
+        yield StreamEvent("error", error=exc)
+        return
+    stored = False
+    try:
+        async for event in _stream_claimed(session=session, user_step=user_step, client=client):
+            stored = stored or event.kind == "done"
+            yield event
+    finally:
+        if not stored:
+            await sync_to_async(release_turn)(session=session, user_step=user_step)
+
+
+async def _stream_claimed(
+    *, session: AISession, user_step: AISessionStep, client: LLMClient | None
+) -> AsyncIterator[StreamEvent]:
     request = await sync_to_async(build_chat_request)(session, user_step)
     llm = client or await sync_to_async(assistant.llm_client)()
     loop = asyncio.get_running_loop()

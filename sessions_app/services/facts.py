@@ -19,7 +19,7 @@ from accounts.models import User
 from flowpilot.errors import Forbidden, NotFound, Unprocessable, UpstreamError
 from flowpilot.llm import LLMClient, LLMError, LLMRequest, Message, prompt_for
 from sessions_app.models import AISession, Fact, FactSource, TaskItem, TaskKind, TaskStatus
-from sessions_app.services import assistant
+from sessions_app.services import assistant, lane
 
 logger = logging.getLogger(__name__)
 
@@ -121,17 +121,22 @@ def promote_item(
     user: User,
     item: TaskItem,
     text: str | None = None,
+    answer: str | None = None,
     client: LLMClient | None = None,
 ) -> Fact:
     """
     Promote a question or check to What we know, with the given text or one synthesised by the
     light tier (outside the transaction: a slow model holds no locks). Nothing synthesised →
     422. Promoting an item that already has a fact updates that fact: the "edit the source" path.
+    An ``answer`` sent with it (the page's lane form, the API's ``answer``) is saved first when
+    it differs from the stored one, so the fact is built from what the engineer sees.
     """
     if item.kind not in (TaskKind.QUESTION, TaskKind.CHECK):
         raise Unprocessable(
             "Only questions and diagnostic checks can be promoted.", code="not_promotable"
         )
+    if answer is not None and answer.strip() != item.answer:
+        lane.update_item(session=session, item=item, user=user, answer=answer, done=None)
     if text is not None and text.strip():
         fact_text = clean_fact_text(text)
     else:

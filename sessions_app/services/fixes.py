@@ -231,18 +231,20 @@ def record_outcome(
     reason: str = "",
 ) -> SuggestedFix:
     """
-    Record the verified outcome. Partial and pending may move to any outcome; success, failed
-    and dismissed are terminal (409). Success and failed stamp verified_at (and applied_at if
-    missing); partial and pending stamp applied_at only. A terminal outcome clears the AI
-    proposal. One conditional UPDATE decides concurrent requests: exactly one terminal wins.
+    Record the verified outcome — the one validator of an outcome, for the page and the API
+    (field errors → 422 with ``errors`` by field name). Partial and pending may move to any
+    outcome; success, failed and dismissed are terminal (409). Success and failed stamp
+    verified_at (and applied_at if missing); partial and pending stamp applied_at only. A
+    terminal outcome clears the AI proposal. One conditional UPDATE decides concurrent
+    requests: exactly one terminal wins.
     """
-    _lock_session(session)
     errors = validate_outcome(
         outcome=outcome, failure_reason=failure_reason, notes=notes, reason=reason
     )
     if errors:
         field, message = next(iter(errors.items()))
         raise Unprocessable(message, code=f"{field}_invalid", extra={"errors": errors})
+    _lock_session(session)
     now = timezone.now()
     changes: dict[str, Any] = {"status": outcome, "updated_at": now}
     if outcome != FixStatus.DISMISSED:

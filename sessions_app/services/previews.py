@@ -18,8 +18,10 @@ from typing import Any, Literal
 from django.core.cache import cache
 from django.db import connection
 
+from accounts.models import User
 from flowpilot.errors import UpstreamError
 from flowpilot.llm import LLMError, LLMRequest, get_llm_client, load_prompt
+from sessions_app.access import get_session
 from sessions_app.models import AISession, Fact, FixStatus, SuggestedFix
 
 logger = logging.getLogger(__name__)
@@ -139,6 +141,22 @@ def get_preview(*, session: AISession, kind: PreviewKind, refresh: bool = False)
     if current.first() == version:
         cache.set(key, text, CACHE_SECONDS)
     return Preview(kind=kind, markdown=text, from_cache=False, state_version=version)
+
+
+def preview_for(
+    *, user: User, session_id: int, kind: PreviewKind, refresh: bool = False
+) -> Preview:
+    """
+    The one way the page and the API read a preview. Any engineer of the account may read it
+    (posting is for whoever works the session). An unchanged session is answered from the
+    cache by ``cached_preview`` without loading the session; otherwise the session is fetched
+    (foreign → 404) and ``get_preview`` writes it up.
+    """
+    if not refresh:
+        hit = cached_preview(account_id=user.account_id, session_id=session_id, kind=kind)
+        if hit is not None:
+            return hit
+    return get_preview(session=get_session(user, session_id), kind=kind, refresh=refresh)
 
 
 def cached_preview(*, account_id: int, session_id: int, kind: PreviewKind) -> Preview | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from accounts.models import User
 from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, Unprocessable
 from sessions_app.models import AISession, AISessionStep, SessionStatus
+from sessions_app.services import chat
 from sessions_app.services.facts import add_note
 from sessions_app.services.steps import clean_message, create_user_step
 from sessions_app.signals import session_history_changed
@@ -59,6 +61,34 @@ def create_session(
     )
     step = create_user_step(session=session, user=user, text=content, now=now)
     return session, step
+
+
+@dataclass
+class StartedSession:
+    session: AISession
+    step: AISessionStep
+    # With ``answer``: the first turn, or why the reply failed (the session and its first
+    # message are saved either way; the client retries the reply).
+    turn: chat.TurnResult | None = None
+    reply_error: chat.ChatFailed | None = None
+
+
+def start_session(
+    *, user: User, problem: str, psa_ticket_id: str = "", answer: bool = False
+) -> StartedSession:
+    """
+    "New session", for the page and the API alike: the session with its first message, and
+    with ``answer`` the assistant's first reply inline (the API). Pages leave ``answer`` off:
+    the session page streams the reply to the pending first message.
+    """
+    session, step = create_session(user=user, problem=problem, psa_ticket_id=psa_ticket_id)
+    started = StartedSession(session=session, step=step)
+    if answer:
+        try:
+            started.turn = chat.run_reply(session=session, user_step=step, fresh=True)
+        except chat.ChatFailed as exc:
+            started.reply_error = exc
+    return started
 
 
 @transaction.atomic
