@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("handoffs", "0001_handoffs_notifications_seen"),
+        ("handoffs", "0002_first_action_at"),
     ]
 
     operations = [
