@@ -30,6 +30,15 @@
   }
 
   // ---- Streaming --------------------------------------------------------------------------
+  // Partial Markdown as clean text while tokens arrive: no **, __, backticks or heading #s;
+  // bullets as "•". Every "*" goes, so a marker split across two tokens never shows either.
+  function streamingText(value) {
+    return value
+      .replace(/^(\s*)[*+-]\s+/gm, "$1• ")
+      .replace(/^\s{0,3}#{1,6}\s+/gm, "")
+      .replace(/\*+|__|`+/g, "");
+  }
+
   function startStream(el) {
     if (el.dataset.started === "1") return;
     el.dataset.started = "1";
@@ -53,10 +62,13 @@
       setBusy(false);
     }
 
+    let raw = "";
     source.addEventListener("token", (event) => {
       const data = JSON.parse(event.data);
-      // Text only: the final message is re-rendered (sanitised) by the server.
-      text.textContent += data.text;
+      // Text only, without the Markdown markers: the final message is rendered (sanitised)
+      // by the server and replaces this.
+      raw += data.text;
+      text.textContent = streamingText(raw);
       scrollToEnd();
     });
     source.addEventListener("done", (event) => {
