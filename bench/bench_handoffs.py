@@ -201,9 +201,7 @@ def main() -> int:
 
     token = issue_token_pair(junior)["access"]
     timings: list[float] = []
-    with mock.patch(
-        "sessions_app.services.previews.get_llm_client", autospec=True, return_value=SlowModel()
-    ):
+    with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=SlowModel()):
         for n in range(25):
             session = AISession.objects.create(
                 account=account, user=junior, problem_summary=f"Escalate {n}"
