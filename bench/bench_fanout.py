@@ -11,6 +11,7 @@ round trip on the same sockets) beside it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -122,10 +123,9 @@ class Listeners:
             await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
 
         if self.thread.is_alive():
-            try:
+            # The servers stop next; the thread is a daemon.
+            with contextlib.suppress(TimeoutError):
                 asyncio.run_coroutine_threadsafe(shut(), self.loop).result(10)
-            except TimeoutError:
-                pass  # the servers stop next; the thread is a daemon
 
 
 def main() -> int:
