@@ -244,7 +244,7 @@ class AISessionStep(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     # An assistant step's Markdown as sanitised HTML, rendered once when the step is written
-    # (``save``; migration 0006 backfilled older steps): the page shows it as stored.
+    # (``save``; migration 0007 backfilled older steps): the page shows it as stored.
     content_html = models.TextField(blank=True, default="", editable=False)
 
     class Meta:

@@ -71,7 +71,7 @@ def test_a_step_written_in_bulk_still_renders(engineer: User) -> None:
 def test_the_migration_backfills_older_steps(engineer: User) -> None:
     step = assistant_step(engineer)
     AISessionStep.objects.filter(pk=step.pk).update(content_html="")
-    migration = importlib.import_module("sessions_app.migrations.0006_step_content_html")
+    migration = importlib.import_module("sessions_app.migrations.0007_step_content_html")
     migration.backfill(apps, None)
     step.refresh_from_db()
     assert "<ol>" in step.content_html

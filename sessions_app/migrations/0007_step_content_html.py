@@ -26,7 +26,7 @@ def backfill(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sessions_app", "0005_turn_lease_reply_to"),
+        ("sessions_app", "0006_search_gin_no_pending_list"),
     ]
 
     operations = [
