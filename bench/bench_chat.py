@@ -127,13 +127,15 @@ def bench_turns(user: Any) -> tuple[list[float], list[float], list[float]]:
     from django.test import RequestFactory
 
     from accounts.services.tokens import issue_token_pair
+    from flowpilot.llm import client as llm_client
     from flowpilot.llm import get_llm_client
     from sessions_app import views
     from sessions_app.models import AISessionStep
-    from sessions_app.services import assistant, chat
+    from sessions_app.services import chat
 
     timed = TimedClient(get_llm_client(provider="offline"))
-    assistant.llm_client = lambda: timed  # type: ignore[assignment]
+    # The LLM layer's one choke point: every model call of the turn gets the timed client.
+    llm_client.get_llm_client = lambda **_: timed  # type: ignore[assignment]
     session = make_session(user, STEPS)
     handler = WSGIHandler()
     token = issue_token_pair(user)["access"]
@@ -211,10 +213,11 @@ def login(host: str, port: int, email: str) -> str:
 
 
 def bench_first_token(user: Any) -> tuple[list[float], list[float]]:
+    from flowpilot.llm import client as llm_client
     from flowpilot.testing.live import start_live_server
-    from sessions_app.services import assistant, chat
+    from sessions_app.services import chat
 
-    assistant.llm_client = lambda: TimerClient()  # type: ignore[assignment]
+    llm_client.get_llm_client = lambda **_: TimerClient()  # type: ignore[assignment]
     session = make_session(user, 4)
     server = start_live_server()  # forked: the child inherits the timer provider
     first, every = [], []

@@ -33,6 +33,7 @@ os.environ["LLM_PROVIDER"] = "offline"
 os.environ["ANTHROPIC_API_KEY"] = ""
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 os.environ.setdefault("STATIC_MANIFEST", "false")
+os.environ.setdefault("CONN_MAX_AGE", "60")  # production keeps connections open
 
 CLAIMERS = 50
 BIG_QUEUE = 10_000
@@ -132,13 +133,15 @@ def seed_analytics(account: Any, junior: Any, senior: Any) -> None:
             ]
         )
         claimed = [now - timedelta(minutes=(n * 7) % (80 * 24 * 60)) for n in rows]
+        # bulk_create sends no post_save: the first action is stamped here as a step would.
         SessionHandoff.objects.bulk_create(
             [
                 SessionHandoff(
                     account=account, session=s, intent="escalate", from_user=junior,
                     claimed_by=senior, claimed_at=at,
+                    first_action_at=at + timedelta(seconds=(i % 600)) if i % 10 else None,
                 )
-                for s, at in zip(sessions, claimed, strict=True)
+                for i, (s, at) in enumerate(zip(sessions, claimed, strict=True))
             ]
         )  # fmt: skip
         AISessionStep.objects.bulk_create(
@@ -151,6 +154,14 @@ def seed_analytics(account: Any, junior: Any, senior: Any) -> None:
                 if i % 10
             ]
         )  # fmt: skip
+
+
+def analyze() -> None:
+    """Fresh planner statistics after bulk seeding (autovacuum would get there later)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def main() -> int:
@@ -190,9 +201,7 @@ def main() -> int:
 
     token = issue_token_pair(junior)["access"]
     timings: list[float] = []
-    with mock.patch(
-        "sessions_app.services.previews.get_llm_client", autospec=True, return_value=SlowModel()
-    ):
+    with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=SlowModel()):
         for n in range(25):
             session = AISession.objects.create(
                 account=account, user=junior, problem_summary=f"Escalate {n}"
@@ -267,6 +276,7 @@ def main() -> int:
         q_junior = user(queue_account, f"bench-q{size}-junior@bench.example")
         q_senior = user(queue_account, f"bench-q{size}-senior@bench.example")
         seed_waiting(queue_account, q_junior, size)
+        analyze()
         q_token = issue_token_pair(q_senior)["access"]
         from django.test import Client
 
@@ -293,6 +303,7 @@ def main() -> int:
     a_junior = user(a_account, "bench-a-junior@bench.example")
     a_senior = user(a_account, "bench-a-senior@bench.example")
     seed_analytics(a_account, a_junior, a_senior)
+    analyze()
     a_token = issue_token_pair(a_senior)["access"]
     samples = []
     for _ in range(8):

@@ -5,7 +5,7 @@ Script library benchmarks, on PostgreSQL database ``flowpilot_bench``.
    auth, middleware, the sidebar's pending-draft count, the template list, rendering) for an
    account with 500 templates. Budgets: p95 <= 30 ms and <= 10 queries.
 2. ``render_and_review``: ``render`` (strict, 20 parameters, each value quoted for its
-   PowerShell context) plus ``review_script`` (tree-sitter parse and the rule table) of a
+   PowerShell context) plus ``review_rendered`` (tree-sitter parse and the rule table) of a
    200-line template, with values that change on every call so neither cache helps the
    review. Budget: p95 <= 5 ms.
 """
@@ -82,7 +82,7 @@ def main() -> int:
     from scripts.models import ScriptCategory, ScriptTemplate
     from scripts.parameters import parse_schema
     from scripts.rendering import render
-    from scripts.review import review_script
+    from scripts.review import review_rendered
 
     call_command("migrate", verbosity=0, interactive=False)
     account, _ = Account.objects.get_or_create(slug="bench-scripts", defaults={"name": "Bench"})
@@ -137,7 +137,7 @@ def main() -> int:
         }  # fmt: skip
         started, cpu = time.perf_counter(), time.thread_time()
         rendered = render(body, schema, values)
-        review = review_script(rendered.script)
+        review = review_rendered(rendered)
         elapsed = (time.perf_counter() - started) * 1000
         cpu_ms = (time.thread_time() - cpu) * 1000
         assert review.parses, review.findings

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "flowpilot.middleware.PageDomainErrorMiddleware",
+    "flowpilot.middleware.ProductNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "flowpilot.urls"
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "handoffs.context_processors.bell",
                 "csp.context_processors.nonce",
             ],
+            "builtins": ["flowpilot.templating"],
             # Spelled out as django-template-partials documents it (its app config would set
             # the same): compiled templates are cached in every mode, and `name#partial`
             # resolves through the partials loader.
@@ -338,6 +340,11 @@ SPECTACULAR_SETTINGS = {
     # generator's per-view "unable to guess serializer" notes are not deployment problems.
     # The schema is still generated in the tests (GET /api/schema/).
     "DISABLE_ERRORS_AND_WARNINGS": True,
+    # Every 4xx is documented with the {"detail", "code"} error body (flowpilot.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "flowpilot.schema.document_errors",
+    ],
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
     # Docs assets come from drf-spectacular-sidecar (vendored, no CDN); docs and schema are for
     # signed-in users only.

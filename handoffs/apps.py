@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -12,3 +14,24 @@ class HandoffsConfig(AppConfig):
         from sessions_app.services.resolution import register_escalation_writer
 
         register_escalation_writer(escalate_via_handoff)
+
+        # The analytics' time to first action: a step saved after a pick-up stamps the hand-off.
+        from django.db.models.signals import post_save
+
+        from sessions_app.models import AISessionStep
+
+        post_save.connect(_step_saved, sender=AISessionStep, dispatch_uid="handoffs.first_action")
+
+
+def _step_saved(
+    sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    if not created or raw:
+        return
+    # A pick-up points the session at the senior (escalated_to): a step of a session that
+    # nobody picked up costs no query (the chat turn's session is at hand).
+    if sender.session.is_cached(instance) and instance.session.escalated_to_id is None:
+        return
+    from handoffs.services import record_first_action
+
+    record_first_action(session_id=instance.session_id, at=instance.created_at)

@@ -57,25 +57,43 @@ class SessionHandoff(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The first session step at or after the pick-up (set once by a conditional UPDATE when
+    # that step is saved): the analytics aggregate this column instead of scanning steps.
+    first_action_at = models.DateTimeField(null=True, blank=True)
     psa_ticket_id = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # The queue: an account's unclaimed escalations, newest first.
+            # The queue: an account's unclaimed escalations in its exact order (newest first,
+            # id as the tie-break), so a page reads 25 index entries whatever the queue's size.
             models.Index(
-                fields=["account", "-created_at"],
+                fields=["account", "-created_at", "-id"],
                 condition=Q(intent="escalate", claimed_by__isnull=True),
-                name="handoff_queue_idx",
+                name="handoff_queue_order_idx",
             ),
-            # Analytics: an account's claims in a period.
+            # Analytics: an account's claims in a period, with the first action beside them
+            # (an index-only scan on PostgreSQL).
             models.Index(
                 fields=["account", "claimed_at"],
-                condition=Q(claimed_at__isnull=False),
-                name="handoff_claimed_idx",
+                include=["first_action_at"],
+                condition=Q(intent="escalate", claimed_at__isnull=False),
+                name="handoff_claimed_action_idx",
+            ),
+            # A new session step finds the claimed hand-offs still waiting for a first action.
+            models.Index(
+                fields=["session"],
+                condition=Q(claimed_at__isnull=False, first_action_at__isnull=True),
+                name="handoff_awaiting_action_idx",
             ),
             models.Index(fields=["session", "-created_at"], name="handoff_session_idx"),
+            # The dashboard's "Picked up from me": a user's claimed escalations, latest first.
+            models.Index(
+                fields=["account", "from_user", "-claimed_at"],
+                condition=Q(intent="escalate", claimed_at__isnull=False),
+                name="handoff_picked_from_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

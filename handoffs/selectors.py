@@ -9,7 +9,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Role, User
 from flowpilot.errors import DomainError
 from handoffs.models import AppNotification, HandoffIntent, HandoffSeen, SessionHandoff
-from sessions_app.models import AISessionStep, SessionStatus
+from sessions_app.models import SessionStatus
 
 QUEUE_PAGE = 25
 BELL_LIMIT = 15
@@ -61,18 +61,40 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return when, pk
 
 
+# What the dashboard's "Waiting for pick-up" shows of each escalation (the queue shows it all).
+QUEUE_SUMMARY_COLUMNS = (
+    "id",
+    "created_at",
+    "session__id",
+    "session__problem_summary",
+    "session__psa_ticket_id",
+    "from_user__id",
+    "from_user__name",
+    "from_user__email",
+)
+
+
 def escalation_queue(
-    user: User, *, cursor: str | None = None, limit: int = QUEUE_PAGE
+    user: User,
+    *,
+    cursor: str | None = None,
+    limit: int = QUEUE_PAGE,
+    columns: tuple[str, ...] = (),
 ) -> QueuePage:
-    """Unclaimed escalations of the account except the user's own, newest first, with unread."""
+    """
+    Unclaimed escalations of the account except the user's own, newest first, with unread;
+    ``columns`` narrows the row to what a summary shows (``QUEUE_SUMMARY_COLUMNS``).
+    """
     qs = (
         _waiting(user)
-        .select_related("session", "from_user", "target_user")
+        .select_related("session", "from_user", *(() if columns else ("target_user",)))
         .annotate(
             seen_by_me=Exists(HandoffSeen.objects.filter(handoff=OuterRef("pk"), user_id=user.pk))
         )
         .order_by("-created_at", "-id")
     )
+    if columns:
+        qs = qs.only(*columns)
     if cursor:
         when, pk = decode_cursor(cursor)
         qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, id__lt=pk))
@@ -82,8 +104,17 @@ def escalation_queue(
     return QueuePage(items=items, next_cursor=encode_cursor(items[-1]) if more and items else None)
 
 
-def waiting_count(user: User) -> int:
-    return _waiting(user).count()
+# The queue's heading counts up to this many, then says "99+": the count stays one bounded
+# index walk however long the queue grows.
+COUNT_CAP = 99
+
+
+def waiting_count(user: User, *, cap: int | None = None) -> int:
+    """Escalations waiting for the user; with ``cap``, counting stops just past it."""
+    qs = _waiting(user)
+    if cap is not None:
+        return qs.order_by("-created_at", "-id")[: cap + 1].count()
+    return qs.count()
 
 
 def get_handoff(user: User, handoff_id: Any, *, session_id: int | None = None) -> SessionHandoff:
@@ -130,14 +161,29 @@ def pickable_colleagues(user: User) -> list[User]:
     )
 
 
-def my_open_escalations(user: User, *, limit: int = 5) -> list[SessionHandoff]:
-    """The dashboard's "My escalations": what the user escalated lately, claimed or not."""
+def picked_up_from_me(user: User, *, limit: int = 5) -> list[SessionHandoff]:
+    """The dashboard's "Picked up from me": the user's escalations a colleague claimed, the
+    latest pick-up first (one query through ``handoff_picked_from_idx``)."""
     return list(
         SessionHandoff.objects.filter(
-            account_id=user.account_id, from_user_id=user.pk, intent=HandoffIntent.ESCALATE
+            account_id=user.account_id,
+            from_user_id=user.pk,
+            intent=HandoffIntent.ESCALATE,
+            claimed_at__isnull=False,
         )
         .select_related("session", "claimed_by")
-        .order_by("-created_at")[:limit]
+        .only(
+            "id",
+            "claimed_at",
+            "session__id",
+            "session__problem_summary",
+            "session__psa_ticket_id",
+            "session__status",
+            "claimed_by__id",
+            "claimed_by__name",
+            "claimed_by__email",
+        )
+        .order_by("-claimed_at")[:limit]
     )
 
 
@@ -198,78 +244,76 @@ class EscalationMetrics:
         }
 
 
-def _deltas_sql() -> tuple[str, str]:
-    """Per claimed hand-off of the account in the window: its first-action delay, seconds."""
-    handoffs = SessionHandoff._meta.db_table
-    steps = AISessionStep._meta.db_table
-    if connection.vendor == "postgresql":
-        delta = "GREATEST(0, EXTRACT(EPOCH FROM (f.first_at - f.claimed_at)))"
-        day = "(f.claimed_at AT TIME ZONE 'UTC')::date"
-    else:
-        delta = "MAX(0, (julianday(f.first_at) - julianday(f.claimed_at)) * 86400.0)"
-        day = "date(f.claimed_at)"
-    base = f"""
-        SELECT f.claimed_at, {day} AS day,
-               CASE WHEN f.first_at IS NULL THEN NULL ELSE {delta} END AS delta
-        FROM (
-            SELECT h.claimed_at,
-                   (SELECT MIN(s.created_at) FROM {steps} s
-                     WHERE s.session_id = h.session_id AND s.created_at >= h.claimed_at) AS first_at
-            FROM {handoffs} h
-            WHERE h.account_id = %s AND h.claimed_at IS NOT NULL AND h.claimed_at >= %s
-              AND h.intent = 'escalate'
-        ) f
-    """  # noqa: S608 - table names from the models, values bound
-    return base, day
+def _claims_in_period(user: User, since: datetime) -> QuerySet[SessionHandoff]:
+    return SessionHandoff.objects.filter(
+        account_id=user.account_id,
+        intent=HandoffIntent.ESCALATE,
+        claimed_at__isnull=False,
+        claimed_at__gte=since,
+    )
+
+
+def _metrics_sql() -> str:
+    """
+    One pass over the period's claims (``handoff_claimed_action_idx``): the totals and the daily
+    medians together (GROUPING SETS), percentiles by ``percentile_cont``. The delta is never
+    negative (``first_action_at`` is only set at or after the claim) and NULL without an action,
+    which the aggregates skip.
+    """
+    table = SessionHandoff._meta.db_table
+    return f"""
+        WITH d AS (
+            SELECT (claimed_at AT TIME ZONE 'UTC')::date AS day,
+                   EXTRACT(EPOCH FROM (first_action_at - claimed_at)) AS delta
+            FROM {table}
+            WHERE account_id = %s AND intent = %s
+              AND claimed_at IS NOT NULL AND claimed_at >= %s
+        )
+        SELECT GROUPING(day), day, COUNT(*), COUNT(delta), AVG(delta),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY delta),
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY delta)
+        FROM d
+        GROUP BY GROUPING SETS ((), (day))
+        ORDER BY GROUPING(day) DESC, day
+    """  # noqa: S608 - the table name from the model, values bound
 
 
 def escalation_metrics(user: User, *, period: str) -> EscalationMetrics:
-    """avg / median / p95 of the time to first action; percentiles in SQL on PostgreSQL."""
+    """
+    avg / median / p95 of the time to first action (``first_action_at - claimed_at``, stored on
+    the hand-off when the step is saved), aggregated in SQL: one query on PostgreSQL, whatever
+    the number of hand-offs; elsewhere the two timestamps are read and reduced here.
+    """
     since = timezone.now() - timedelta(days=PERIODS[period])
-    base, _day = _deltas_sql()
-    params: list[Any] = [user.account_id, since]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"""
-                WITH d AS ({base})
-                SELECT COUNT(*), COUNT(delta), AVG(delta),
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY delta),
-                       percentile_cont(0.95) WITHIN GROUP (ORDER BY delta)
-                FROM d
-                """,  # noqa: S608
-                params,
-            )
-            claimed, with_action, avg, median, p95 = cursor.fetchone()
-            cursor.execute(
-                f"""
-                WITH d AS ({base})
-                SELECT day, percentile_cont(0.5) WITHIN GROUP (ORDER BY delta), COUNT(delta)
-                FROM d WHERE delta IS NOT NULL GROUP BY day ORDER BY day
-                """,  # noqa: S608
-                params,
-            )
-            daily = [
-                {"day": str(day), "median_seconds": float(value), "n": n}
-                for day, value, n in cursor.fetchall()
-            ]
-        else:
-            cursor.execute(base, params)
+    daily: list[dict[str, Any]] = []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_metrics_sql(), [user.account_id, HandoffIntent.ESCALATE, since])
             rows = cursor.fetchall()
-            claimed = len(rows)
-            values = sorted(float(row[2]) for row in rows if row[2] is not None)
-            with_action = len(values)
-            avg = sum(values) / len(values) if values else None
-            median = _percentile(values, 0.5)
-            p95 = _percentile(values, 0.95)
-            by_day: dict[str, list[float]] = {}
-            for _claimed_at, day, delta in rows:
-                if delta is not None:
-                    by_day.setdefault(str(day), []).append(float(delta))
-            daily = [
-                {"day": day, "median_seconds": _percentile(sorted(v), 0.5), "n": len(v)}
-                for day, v in sorted(by_day.items())
-            ]
+        claimed = with_action = 0
+        avg = median = p95 = None
+        for total, day, n_claimed, n_action, mean, mid, high in rows:
+            if total:
+                claimed, with_action, avg, median, p95 = n_claimed, n_action, mean, mid, high
+            elif n_action:
+                daily.append({"day": str(day), "median_seconds": float(mid), "n": n_action})
+    else:
+        pairs = list(_claims_in_period(user, since).values_list("claimed_at", "first_action_at"))
+        claimed = len(pairs)
+        by_day: dict[str, list[float]] = {}
+        for claimed_at, first_at in pairs:
+            if first_at is not None and claimed_at is not None:
+                delta = max(0.0, (first_at - claimed_at).total_seconds())
+                by_day.setdefault(claimed_at.astimezone(UTC).date().isoformat(), []).append(delta)
+        values = sorted(v for day_values in by_day.values() for v in day_values)
+        with_action = len(values)
+        avg = sum(values) / len(values) if values else None
+        median = _percentile(values, 0.5)
+        p95 = _percentile(values, 0.95)
+        daily = [
+            {"day": day, "median_seconds": _percentile(sorted(v), 0.5), "n": len(v)}
+            for day, v in sorted(by_day.items())
+        ]
     return EscalationMetrics(
         period=period,
         since=since,

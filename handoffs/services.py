@@ -20,11 +20,13 @@ matches nothing.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -368,11 +370,52 @@ def ago(then: datetime, now: datetime | None = None) -> str:
     return "just now"  # pragma: no cover - the loop always returns
 
 
-@transaction.atomic
-def claim_handoff(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResult:
-    """Pick up an escalation: exactly one of many racing claimers wins (module docstring)."""
-    require_engineer_or_admin(actor)
-    now = timezone.now()
+def _claim_sql() -> str:
+    """
+    PostgreSQL: the pick-up in one statement. The conditional UPDATE ``WHERE claimed_by IS
+    NULL`` decides the race; the same statement points the session at the winner and marks the
+    hand-off seen (data-modifying CTEs run once, whether read or not). It returns the number of
+    hand-offs won: 1 or 0.
+    """
+    handoffs = SessionHandoff._meta.db_table
+    sessions = AISession._meta.db_table
+    seen = HandoffSeen._meta.db_table
+    return f"""
+        WITH won AS (
+            UPDATE {handoffs} SET claimed_by_id = %(actor)s, claimed_at = %(now)s
+            WHERE id = %(handoff)s AND account_id = %(account)s AND session_id = %(session)s
+              AND intent = %(intent)s AND claimed_by_id IS NULL AND from_user_id <> %(actor)s
+            RETURNING id, session_id
+        ), moved AS (
+            UPDATE {sessions} AS s SET escalated_to_id = %(actor)s, updated_at = %(now)s
+            FROM won WHERE s.id = won.session_id AND s.account_id = %(account)s
+            RETURNING s.id
+        ), marked AS (
+            INSERT INTO {seen} (account_id, handoff_id, user_id, seen_at)
+            SELECT %(account)s, won.id, %(actor)s, %(now)s FROM won
+            ON CONFLICT (handoff_id, user_id) DO UPDATE SET seen_at = EXCLUDED.seen_at
+            RETURNING 1
+        )
+        SELECT COUNT(*) FROM won
+    """  # noqa: S608 - table names from the models, values bound
+
+
+def _win_claim(*, actor: User, session_id: int, handoff_id: uuid.UUID, now: datetime) -> bool:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _claim_sql(),
+                {
+                    "actor": actor.pk,
+                    "now": now,
+                    "handoff": handoff_id,
+                    "account": actor.account_id,
+                    "session": session_id,
+                    "intent": HandoffIntent.ESCALATE.value,
+                },
+            )
+            return bool(cursor.fetchone()[0])
+    # Elsewhere the same three writes, one by one, in the caller's transaction.
     won = (
         SessionHandoff.objects.filter(
             pk=handoff_id,
@@ -384,28 +427,46 @@ def claim_handoff(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResu
         .exclude(from_user_id=actor.pk)
         .update(claimed_by=actor, claimed_at=now)
     )
-    if not won:
-        return _not_won(actor=actor, session_id=session_id, handoff_id=handoff_id)
-    # The senior now works on the session: it shows in their sidebar and they may write to it.
-    AISession.objects.filter(pk=session_id, account_id=actor.account_id).update(
-        escalated_to=actor, updated_at=now
-    )
-    mark_seen(actor=actor, handoff_id=handoff_id, now=now)
+    if won:
+        AISession.objects.filter(pk=session_id, account_id=actor.account_id).update(
+            escalated_to=actor, updated_at=now
+        )
+        mark_seen(actor=actor, handoff_id=handoff_id, now=now)
+    return bool(won)
+
+
+@transaction.atomic
+def claim_handoff(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResult:
+    """
+    Pick up an escalation: exactly one of many racing claimers wins (module docstring). The
+    winner's session shows in their sidebar (``escalated_to``) and its unread dot is gone. On
+    PostgreSQL an uncontended claim is four statements: BEGIN, the claim, the audit row, COMMIT.
+    """
+    require_engineer_or_admin(actor)
+    try:
+        handoff_uuid = (
+            handoff_id if isinstance(handoff_id, uuid.UUID) else uuid.UUID(str(handoff_id))
+        )
+    except ValueError:
+        raise NotFound("Not found.") from None
+    now = timezone.now()
+    if not _win_claim(actor=actor, session_id=session_id, handoff_id=handoff_uuid, now=now):
+        return _not_won(actor=actor, session_id=session_id, handoff_id=handoff_uuid)
     record_event(
         account=actor.account,
         actor=actor,
         type="handoff.claimed",
-        payload={"session_id": session_id, "handoff_id": str(handoff_id)},
+        payload={"session_id": session_id, "handoff_id": str(handoff_uuid)},
     )
     events.publish_handoff_claimed_on_commit(
         account_id=actor.account_id,
-        handoff_id=str(handoff_id),
+        handoff_id=str(handoff_uuid),
         session_id=session_id,
         claimed_by=actor,
         claimed_at=now,
     )
     return ClaimResult(
-        handoff_id=handoff_id, session_id=session_id, claimed_by=actor, claimed_at=now
+        handoff_id=handoff_uuid, session_id=session_id, claimed_by=actor, claimed_at=now
     )
 
 
@@ -493,6 +554,24 @@ def retry_assessment(*, actor: User, handoff: SessionHandoff) -> SessionHandoff:
         handoff_id = str(handoff.pk)
         transaction.on_commit(lambda: tasks.assess_handoff.delay(handoff_id), robust=True)
     return handoff
+
+
+# --- the first action after a pick-up ---------------------------------------------------------
+
+
+def record_first_action(*, session_id: int, at: datetime) -> int:
+    """
+    A step was saved in the session at ``at``: every hand-off of it picked up at or before that
+    moment and still without an earlier first action gets it (one conditional UPDATE; a later
+    step matches nothing). Connected to ``AISessionStep``'s ``post_save`` in ``apps.py``.
+    """
+    return (
+        SessionHandoff.objects.filter(
+            session_id=session_id, claimed_at__isnull=False, claimed_at__lte=at
+        )
+        .filter(Q(first_action_at__isnull=True) | Q(first_action_at__gt=at))
+        .update(first_action_at=at)
+    )
 
 
 # --- the bell ---------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ def queue(request: AuthedRequest) -> HttpResponse:
     context = {
         "nav": "escalations",
         "page": page,
-        "waiting": selectors.waiting_count(request.user),
+        "waiting": selectors.waiting_count(request.user, cap=selectors.COUNT_CAP),
+        "waiting_cap": selectors.COUNT_CAP,
     }
     if request.htmx and request.GET.get("cursor"):
         return render(request, "handoffs/queue.html#queue-items", context)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -54,6 +54,9 @@ class Slot:
     end: int
     name: str
     context: Context
+    # The same span in the template's UTF-8 bytes (what the parser's offsets count).
+    byte_start: int = 0
+    byte_end: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class Rendered:
     script: str
     missing: tuple[str, ...]
     values: dict[str, Any]
+    # The template's parse and the byte replacements that made ``script`` from it: the
+    # review re-parses only what the values changed (see ``parsed``).
+    template: powershell.LenientParse | None = field(default=None, repr=False, compare=False)
+    replacements: tuple[tuple[int, int, bytes], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -70,20 +77,39 @@ class Rendered:
     def sha256(self) -> str:
         return hashlib.sha256(self.script.encode("utf-8")).hexdigest()
 
+    def parsed(self) -> powershell.LenientParse:
+        """
+        The lenient parse of ``script``: the template's tree re-parsed incrementally where the
+        values went (each one inside a string or a comment, so nothing around it changes), or
+        a full parse when that does not apply (a value in bare code, a template the grammar
+        needed the slow rewrites for, a script that does not parse cleanly).
+        """
+        if self.template is not None:
+            found = powershell.reparse(self.template, list(self.replacements))
+            if found is not None:
+                return found
+        return powershell.lenient_parse(self.script)
+
 
 def placeholders(body: str) -> list[str]:
     """Placeholder names in order of first use."""
     return list(dict.fromkeys(PLACEHOLDER_RE.findall(body)))
 
 
-@lru_cache(maxsize=512)
 def slots(body: str) -> tuple[Slot, ...]:
     """Every placeholder of ``body`` with its PowerShell context (cached per template text)."""
+    return _template(body)[0]
+
+
+@lru_cache(maxsize=512)
+def _template(body: str) -> tuple[tuple[Slot, ...], powershell.LenientParse | None]:
+    """The template's placeholders and its parse, once per template text."""
     data = body.encode("utf-8")
     matches = list(_PLACEHOLDER_BYTES_RE.finditer(data))
     if not matches:
-        return ()
-    root = powershell.parse_lenient(data).root_node
+        return (), None
+    parsed = powershell.lenient_parse(data)
+    root = parsed.tree.root_node
     found: list[Slot] = []
     # Byte offsets from the parser, character offsets for str slicing.
     for match in matches:
@@ -101,8 +127,17 @@ def slots(body: str) -> tuple[Slot, ...]:
             context = "embedded"
         start = len(data[: match.start()].decode("utf-8"))
         end = start + len(match.group(0).decode("utf-8"))
-        found.append(Slot(start=start, end=end, name=match.group(1).decode(), context=context))
-    return tuple(found)
+        found.append(
+            Slot(
+                start=start,
+                end=end,
+                name=match.group(1).decode(),
+                context=context,
+                byte_start=match.start(),
+                byte_end=match.end(),
+            )
+        )
+    return tuple(found), parsed
 
 
 _WORD_BREAKS = b" \t\r\n(),;|{}[]=+:"
@@ -232,11 +267,19 @@ def render(
             extra={"parameter": missing[0], "missing": missing},
         )
     parts: list[str] = []
+    replacements: list[tuple[int, int, bytes]] = []
     position = 0
-    for slot in slots(body):
+    found, parsed = _template(body)
+    # The template's tree can be re-used when every value lands inside a string or comment.
+    reusable = parsed is not None
+    for slot in found:
         parts.append(body[position : slot.start])
         if slot.name in resolved and (strict or slot.context != "embedded"):
-            parts.append(quote(resolved[slot.name], slot.context, name=slot.name))
+            value = quote(resolved[slot.name], slot.context, name=slot.name)
+            if slot.context == "bare" and value.startswith("'"):
+                reusable = False  # a new string literal in code: parse it all again
+            replacements.append((slot.byte_start, slot.byte_end, value.encode("utf-8")))
+            parts.append(value)
         else:
             parts.append(body[slot.start : slot.end])
         position = slot.end
@@ -246,4 +289,6 @@ def render(
         script="".join(parts),
         missing=tuple(name for name in missing if name in used),
         values=resolved,
+        template=parsed if reusable else None,
+        replacements=tuple(replacements) if reusable else (),
     )

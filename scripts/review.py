@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 from scripts import powershell
+from scripts.rendering import Rendered
 
 Severity = Literal["info", "warning", "high"]
 SEVERITY_ORDER = {"high": 0, "warning": 1, "info": 2}
@@ -304,9 +305,17 @@ def review_script(script: str) -> Review:
     return _review(script)
 
 
+def review_rendered(rendered: Rendered) -> Review:
+    """The review of a rendered template, its parse re-using the template's (see ``parsed``)."""
+    return _review_tree(rendered.parsed().tree)
+
+
 @lru_cache(maxsize=256)
 def _review(script: str) -> Review:
-    tree = powershell.parse_lenient(script)
+    return _review_tree(powershell.parse_lenient(script))
+
+
+def _review_tree(tree: Tree) -> Review:
     findings: list[Finding] = []
     errors = powershell.syntax_errors(tree)
     if errors and all(child.type == "comment" for child in tree.root_node.named_children):

@@ -1,6 +1,7 @@
 """
 The suggested-fix panel's template context: what the panel, card, dialogs and preview popover
-read. Used by the fix views and by the ``{% fix_panel %}`` tag of the session page.
+read. Used by the fix views and by the session page's view (the panel is the task lane's
+sibling and renders from the page's context).
 """
 
 from __future__ import annotations
@@ -9,9 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.template.loader import render_to_string
-
-from sessions_app.access import can_work_on
+from sessions_app.access import can_edit
 from sessions_app.markdown import render_markdown
 from sessions_app.models import AISession, FixStatus, SessionStatus, SuggestedFix
 
@@ -48,16 +47,15 @@ def fix_panel_context(
 ) -> dict[str, Any]:
     """Everything the panel templates read; the session page's include gets the same."""
     user = getattr(request, "user", None)
-    can_act = bool(user is not None and user.is_authenticated and can_work_on(user, session))
-    closed = session.status == SessionStatus.RESOLVED
+    # The page's own rule for write controls (on the session, and the session is open).
+    can_act = bool(user is not None and user.is_authenticated and can_edit(user, session))
     proposal = fix.ai_outcome_proposal if fix is not None and not fix.is_terminal else None
     context: dict[str, Any] = {
         "session": session,
         "fix": fix,
-        "can_act": can_act and not closed,
-        "can_post": can_act and session.status != SessionStatus.RESOLVED,
-        "can_escalate": can_act
-        and session.status not in (SessionStatus.RESOLVED, SessionStatus.ESCALATED),
+        "can_act": can_act,
+        "can_post": can_act,
+        "can_escalate": can_act and session.status != SessionStatus.ESCALATED,
         "fix_state": _fix_state(fix),
         "proposal": proposal,
         "proposal_label": _proposal_label(proposal),
@@ -137,12 +135,3 @@ def _proposal_label(proposal: dict[str, Any] | None) -> str:
         "applied_failed": "The assistant thinks this didn't work — confirm?",
         "applied_partial": "The assistant thinks this only partly worked — confirm?",
     }.get(str(proposal.get("outcome")), "")
-
-
-def render_fix_panel(request: Any, session: AISession, fix: SuggestedFix | None) -> str:
-    """The panel as HTML, for the session page's include and for pushes."""
-    return render_to_string(
-        "sessions_app/_fix_panel_body.html",
-        fix_panel_context(request, session, fix),
-        request=request,
-    )

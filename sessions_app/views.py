@@ -39,7 +39,7 @@ from flowpilot.errors import DomainError
 from flowpilot.htmx import events, toast
 from sessions_app import selectors
 from sessions_app.access import can_edit, can_reopen, get_session
-from sessions_app.memory import selectors as memory_selectors
+from sessions_app.fix_context import fix_panel_context
 from sessions_app.models import AISession, AISessionStep, SessionStatus
 from sessions_app.ports import ticket_links
 from sessions_app.services import assistant, chat, facts, lane, sessions
@@ -234,6 +234,8 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
     page = selectors.session_page(session)
     can_act = can_edit(request.user, session)
     context = {
+        # The fix panel beside the lane renders from this same context (no lookups of its own).
+        **fix_panel_context(request, session, page.fix),
         **_shell_context(request.user, session),
         "session": session,
         "page": page,
@@ -249,12 +251,6 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
         # The inline editor only for those who may save it (a viewer's ?edit= shows the text).
         "editing_fact_id": _int(request.GET.get("edit")) if can_act else None,
         "autostart": _autostart(page.pending_step),
-        # "Solved before": from what the page already read (no step or fact query of its own).
-        "solved_before": memory_selectors.similar_for_session(
-            session,
-            facts=[fact.text for fact in page.facts],
-            first_message=None if page.hidden_steps or not page.steps else page.steps[0].content,
-        ),
     }
     return render(request, "sessions_app/detail.html", context)
 
@@ -324,15 +320,20 @@ def _render_turn(
     step_html = render_to_string(
         "sessions_app/_step.html", {"step": turn.assistant_step, "session": session}
     )
-    lane_html = render_to_string(
-        "sessions_app/_lane.html",
-        _lane_context(request, session),
+    lane_context = _lane_context(request, session)
+    lane_html = render_to_string("sessions_app/_lane.html", lane_context, request)
+    # The fix panel is the lane's sibling: the turn sends its card; an open preview refreshes
+    # itself (session-changed), so nothing here touches it.
+    fix_card_html = render_to_string(
+        "sessions_app/_fix_card.html",
+        fix_panel_context(request, session, lane_context["fix"]),
         request,
     )
     return {
         "step_id": turn.assistant_step.pk,
         "html": step_html,
         "lane_html": lane_html,
+        "fix_card_html": fix_card_html,
         "facts_added": len(turn.facts),
         "fix_id": turn.fix.pk if turn.fix else None,
         "can_act": can_edit(user, session),

@@ -17,9 +17,17 @@ Typical use::
 
 The context keys each purpose reads are documented in ``flowpilot.llm.offline``; marker
 formats in ``flowpilot.llm.markers``; test doubles live in ``flowpilot.llm.testing``.
+
+**One choke point.** Every model call in the product gets its client from
+``flowpilot.llm.client.get_llm_client``; ``get_llm_client`` here looks it up at call time, so
+a test replaces the model everywhere with one patch::
+
+    mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=fake)
 """
 
-from flowpilot.llm.client import get_llm_client
+from typing import Any
+
+from flowpilot.llm import client as _client
 from flowpilot.llm.loader import PURPOSE_PROMPTS, load_prompt, prompt_for, prompt_version
 from flowpilot.llm.types import (
     PURPOSES,
@@ -37,6 +45,12 @@ from flowpilot.llm.types import (
     Tier,
     estimate_tokens,
 )
+
+
+def get_llm_client(**options: Any) -> LLMClient:
+    """The configured client (see ``flowpilot.llm.client.get_llm_client``, the choke point)."""
+    return _client.get_llm_client(**options)
+
 
 __all__ = [
     "PURPOSES",

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from handoffs import selectors
+from handoffs import selectors, services
 from handoffs.models import SessionHandoff
 from handoffs.tests.support import escalate, make_session
-from sessions_app.models import AISessionStep
+from sessions_app.models import AISession, AISessionStep
+from sessions_app.services.steps import create_user_step
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +33,8 @@ def claimed(user: User, by: User, *, ago: timedelta, action_after: float | None)
     handoff = escalate(user, session=session)
     when = timezone.now() - ago
     SessionHandoff.objects.filter(pk=handoff.pk).update(claimed_by=by, claimed_at=when)
+    session.escalated_to = by  # as the claim does
+    session.save(update_fields=["escalated_to"])
     # A step from before the claim never counts.
     AISessionStep.objects.create(
         account=user.account,
@@ -120,11 +126,80 @@ class TestAnalytics:
         assert selectors._percentile([5], 0.5) == 5
         assert selectors._percentile([], 0.5) is None
 
-    def test_uses_sql_percentiles_on_postgresql(self) -> None:
+    def test_one_query_with_sql_percentiles_on_postgresql(
+        self, engineer: User, teammate: User
+    ) -> None:
         if connection.vendor != "postgresql":
             pytest.skip("PostgreSQL only")
-        base, _ = selectors._deltas_sql()
-        assert "GREATEST" in base
+        for seconds in (10, 20, 30):
+            claimed(engineer, teammate, ago=timedelta(days=1), action_after=seconds)
+        with CaptureQueriesContext(connection) as captured:
+            metrics = selectors.escalation_metrics(teammate, period="7d")
+        assert len(captured) == 1
+        sql = captured.captured_queries[0]["sql"]
+        assert "percentile_cont" in sql and "GROUPING SETS" in sql
+        assert "sessions_app_aisessionstep" not in sql  # no per-row scan of the steps
+        assert metrics.median_seconds == 20.0
+        assert [point["n"] for point in metrics.daily] == [3]
+
+    def test_daily_medians_per_claim_day(self, engineer: User, teammate: User) -> None:
+        for seconds in (10, 30):
+            claimed(engineer, teammate, ago=timedelta(days=2), action_after=seconds)
+        claimed(engineer, teammate, ago=timedelta(days=1), action_after=100)
+        claimed(engineer, teammate, ago=timedelta(days=1), action_after=None)
+        daily = selectors.escalation_metrics(teammate, period="7d").daily
+        assert [(point["median_seconds"], point["n"]) for point in daily] == [(20.0, 2), (100.0, 1)]
+
+
+class TestFirstAction:
+    """``first_action_at`` is stamped when the first step after the pick-up is saved."""
+
+    def test_the_senior_first_message_after_pick_up_is_the_first_action(
+        self, engineer: User, teammate: User
+    ) -> None:
+        handoff = escalate(engineer)
+        session = handoff.session
+        create_user_step(session=session, user=engineer, text="still broken", now=timezone.now())
+        result = services.claim_handoff(
+            actor=teammate, session_id=session.pk, handoff_id=handoff.pk
+        )
+        handoff.refresh_from_db()
+        assert handoff.first_action_at is None  # a step from before the pick-up never counts
+        session = AISession.objects.get(pk=session.pk)  # the senior's next request loads it
+        first = result.claimed_at + timedelta(seconds=42)
+        create_user_step(session=session, user=teammate, text="on it", now=first)
+        create_user_step(
+            session=session, user=teammate, text="later", now=first + timedelta(minutes=3)
+        )
+        handoff.refresh_from_db()
+        assert handoff.first_action_at == first
+        metrics = selectors.escalation_metrics(teammate, period="7d")
+        assert (metrics.n_handoffs_with_action, metrics.median_seconds) == (1, 42.0)
+
+    def test_a_step_saved_late_with_an_earlier_time_moves_it_back(
+        self, engineer: User, teammate: User
+    ) -> None:
+        handoff = claimed(engineer, teammate, ago=timedelta(minutes=10), action_after=300)
+        stored = SessionHandoff.objects.get(pk=handoff.pk)
+        assert stored.claimed_at is not None
+        earlier = stored.claimed_at + timedelta(seconds=5)
+        create_user_step(session=stored.session, user=teammate, text="x", now=earlier)
+        stored.refresh_from_db()
+        assert stored.first_action_at == earlier
+
+    def test_the_migration_backfills_claimed_handoffs_from_their_steps(
+        self, engineer: User, teammate: User
+    ) -> None:
+        handoff = claimed(engineer, teammate, ago=timedelta(hours=1), action_after=90)
+        silent = claimed(engineer, teammate, ago=timedelta(hours=1), action_after=None)
+        SessionHandoff.objects.update(first_action_at=None)
+        migration = importlib.import_module("handoffs.migrations.0002_first_action_at")
+        migration.backfill_first_action(django_apps, None)
+        rows = dict(SessionHandoff.objects.values_list("pk", "first_action_at"))
+        stored = SessionHandoff.objects.get(pk=handoff.pk)
+        assert stored.claimed_at is not None
+        assert rows[handoff.pk] == stored.claimed_at + timedelta(seconds=90)
+        assert rows[silent.pk] is None
 
 
 class TestAnalyticsPage:

@@ -82,7 +82,7 @@ class TestWriteAssessment:
                 seen.append(request)
                 return get_llm_client().complete(request)
 
-        with mock.patch("handoffs.assessment.get_llm_client", autospec=True, return_value=Spy()):
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=Spy()):
             assessment.write_assessment(handoff_id=handoff.pk)
         assert seen[0].tier == "heavy" and seen[0].timeout == 15.0
         assert seen[0].context["problem"] == "Outlook is failing to sync email"
@@ -93,7 +93,7 @@ class TestWriteAssessment:
         handoff = escalate(engineer)
         client = mock.Mock(spec=["complete"])
         client.complete.side_effect = LLMTimeout("slow")
-        with mock.patch("handoffs.assessment.get_llm_client", autospec=True, return_value=client):
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=client):
             assert assessment.write_assessment(handoff_id=handoff.pk) == "unavailable"
         handoff.refresh_from_db()
         assert handoff.assessment_status == AssessmentStatus.UNAVAILABLE
@@ -110,7 +110,7 @@ class TestWriteAssessment:
         client.complete.return_value = LLMResult(
             text="Sorry, no JSON here", input_tokens=1, output_tokens=1, model="m", provider="p"
         )
-        with mock.patch("handoffs.assessment.get_llm_client", autospec=True, return_value=client):
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=client):
             assessment.write_assessment(handoff_id=handoff.pk)
         handoff.refresh_from_db()
         assert handoff.assessment_status == AssessmentStatus.UNAVAILABLE
@@ -120,7 +120,7 @@ class TestWriteAssessment:
         assessment.write_assessment(handoff_id=handoff.pk)
         handoff.refresh_from_db()
         first = handoff.ai_assessment
-        with mock.patch("handoffs.assessment.get_llm_client", autospec=True) as llm:
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True) as llm:
             assert assessment.write_assessment(handoff_id=handoff.pk) == "ready"
         assert llm.call_count == 0
         handoff.refresh_from_db()
@@ -160,7 +160,7 @@ def test_escalate_request_does_not_wait_for_the_model(
     session = make_session(engineer)
     with (
         mock.patch.object(tasks.assess_handoff, "delay", autospec=True) as queued,
-        mock.patch("handoffs.assessment.get_llm_client", autospec=True) as llm,
+        mock.patch("flowpilot.llm.client.get_llm_client", autospec=True) as llm,
     ):
         response = client_for(engineer).post(
             f"/sessions/{session.pk}/post/escalation", {"markdown": "pkg"}

@@ -189,7 +189,7 @@ class TestCreate:
     def test_a_written_preview_is_used_as_it_is(self, engineer: User) -> None:
         session = make_session(engineer)
         preview = get_preview(session=session, kind="escalation_package")
-        with mock.patch("sessions_app.services.previews.get_llm_client", autospec=True) as llm:
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True) as llm:
             result = services.create_handoff(session=session, actor=engineer, intent="escalate")
         assert llm.call_count == 0
         assert result.markdown == preview.markdown.strip()

@@ -52,6 +52,26 @@ def refuse_sockets(page: Any) -> list[str]:
     return refused
 
 
+def test_dashboard_panels_refresh_with_the_bell_poll(
+    new_page: Callable[[], Any],
+    live_server_url: str,
+    login_as: Callable[[Any, User], None],
+    engineer: User,
+    teammate: User,
+) -> None:
+    senior = new_page()
+    refuse_sockets(senior)
+    login_as(senior, teammate)
+    senior.goto(f"{live_server_url}/")
+    expect(senior.get_by_test_id("bell-socket")).to_have_attribute("data-live", "polling")
+    panel = senior.get_by_test_id("waiting-escalations")
+    expect(panel).not_to_contain_text("Printer queue stuck")
+    session = make_session(engineer, "Printer queue stuck")
+    _in_thread(lambda: escalate(engineer, session=session))
+    expect(panel).to_contain_text("Printer queue stuck")
+    expect(senior.get_by_test_id("bell-count")).to_have_text("1")
+
+
 def test_queue_bell_and_hand_off_screen_poll_when_the_socket_is_refused(
     new_page: Callable[[], Any],
     live_server_url: str,

@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from handoffs import services
+from handoffs import selectors, services
 from handoffs.models import HandoffSeen
 from handoffs.tests.support import escalate, make_session
 from sessions_app.models import AISessionStep
@@ -121,6 +121,25 @@ class TestQueuePage:
 
     def test_viewer_403(self, viewer: User, client_for: ClientFor) -> None:
         assert client_for(viewer).get("/escalations").status_code == 403
+
+    def test_the_heading_count_stops_at_the_cap(
+        self,
+        engineer: User,
+        teammate: User,
+        client_for: ClientFor,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The heading counts the whole queue, not the page, up to a cap ("99+" in production)
+        so that counting stays one bounded index walk at any queue size."""
+        for _ in range(4):
+            escalate(engineer)
+        assert selectors.waiting_count(teammate) == 4
+        assert selectors.waiting_count(teammate, cap=2) == 3
+        assert selectors.waiting_count(teammate, cap=9) == 4
+        client = client_for(teammate)
+        assert 'data-testid="queue-count">4<' in client.get("/escalations").content.decode()
+        monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+        assert 'data-testid="queue-count">2+<' in client.get("/escalations").content.decode()
 
 
 class TestHandoffScreen:

@@ -11,7 +11,7 @@ from accounts.models import User
 from scripts.models import ScriptGeneration, ScriptTemplate
 from scripts.parameters import ParameterSpec, parse_schema, redact_sensitive
 from scripts.rendering import render
-from scripts.review import Review, review_script
+from scripts.review import Review, review_rendered
 from sessions_app.models import AISession
 
 
@@ -79,5 +79,5 @@ def generate_script(
         session=session,
     )
     return Generated(
-        script=rendered.script, review=review_script(rendered.script), generation=generation
+        script=rendered.script, review=review_rendered(rendered), generation=generation
     )

@@ -182,9 +182,7 @@ class TestRedactionEverywhere:
         )
         session.refresh_from_db()
         client = ScriptedClient(default="## Problem\n\nx\n")
-        with mock.patch(
-            "sessions_app.services.previews.get_llm_client", autospec=True, return_value=client
-        ):
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=client):
             preview = previews.get_preview(session=session, kind="resolution_note")
         assert preview.markdown
         prompt = str(client.requests[0].context) + client.requests[0].system

@@ -94,9 +94,7 @@ class TestExtraction:
 
     def test_model_failure_falls_back(self) -> None:
         client = ScriptedClient(error=LLMTimeout("slow"))
-        with mock.patch(
-            "scripts.services.extraction.get_llm_client", autospec=True, return_value=client
-        ):
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=client):
             result = extract_template(SCRIPT)
         assert not result.extracted and result.templated_body == SCRIPT
         assert client.requests[0].purpose == "template_extraction"

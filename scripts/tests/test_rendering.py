@@ -229,3 +229,59 @@ def test_runbook_fix_scripts_render_hostile_values_safely(path: Path) -> None:
     safe = render(fix["script"], schema, hostile).script
     assert not powershell.parse_lenient(safe).root_node.has_error
     assert _commands(safe) == _commands(render(fix["script"], schema, benign).script)
+
+
+STARTER = yaml.safe_load(
+    (Path(__file__).resolve().parents[1] / "starter_library.yaml").read_text(encoding="utf-8")
+)
+
+
+def _starter_templates() -> list[tuple[str, list[dict[str, object]]]]:
+    found: list[tuple[str, list[dict[str, object]]]] = []
+
+    def collect(item: object) -> None:
+        if isinstance(item, dict):
+            if "body" in item and isinstance(item["body"], str):
+                found.append((item["body"], item.get("parameters") or []))
+            else:
+                for value in item.values():
+                    collect(value)
+        elif isinstance(item, list):
+            for value in item:
+                collect(value)
+
+    collect(STARTER)
+    runbooks = [yaml.safe_load(path.read_text())["fix"] for path in RUNBOOKS]
+    return found + [(fix["script"], fix["parameters"]) for fix in runbooks]
+
+
+@pytest.mark.parametrize("value", [*HOSTILE, BENIGN, "a, b", "5MB"])
+def test_incremental_parse_of_a_rendered_script_is_the_full_parse(value: str) -> None:
+    """The review re-parses only where the values went; the tree is the one a full parse builds."""
+    from scripts.review import review_rendered, review_script
+
+    reused = 0
+    for body, raw in _starter_templates():
+        schema = parse_schema(raw)
+        typed: dict[str, object] = {"int": 7, "bool": False}
+        values = {
+            s.name: s.choices[0] if s.type == "choice" else typed.get(s.type, value) for s in schema
+        }
+        try:
+            rendered = render(body, schema, values)
+        except Unprocessable:
+            continue  # a here-string refusing a line break
+        parsed = rendered.parsed()
+        full = powershell.lenient_parse(rendered.script)
+        reused += rendered.template is not None
+        assert parsed.data == full.data
+        assert str(parsed.tree.root_node) == str(full.tree.root_node)
+        assert review_rendered(rendered) == review_script(rendered.script)
+    assert reused  # the fast path is taken for most templates
+
+
+def test_a_string_value_in_bare_code_is_parsed_in_full() -> None:
+    schema = parse_schema([{"name": "v"}])
+    rendered = render(BARE, schema, {"v": "jane"})
+    assert rendered.template is None
+    assert rendered.parsed().data == rendered.script.encode()

@@ -6,11 +6,24 @@ from typing import Any
 
 from rest_framework import serializers
 
-from sessions_app.models import SuggestedFix
+from sessions_app.models import FixDecision, SuggestedFix
 from sessions_app.services.fixes import OUTCOMES, TEXT_LIMIT
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice stored as "" when unset, answered (and documented) as null."""
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class SuggestedFixSerializer(serializers.ModelSerializer[SuggestedFix]):
+    decision = BlankAsNullChoiceField(
+        choices=FixDecision.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="The engineer's decision; null while undecided.",
+    )
     is_active = serializers.SerializerMethodField()
     verifying = serializers.SerializerMethodField()
 

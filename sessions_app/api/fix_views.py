@@ -21,6 +21,7 @@ from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
 from flowpilot.errors import NotFound
 from sessions_app import selectors
 from sessions_app.access import get_session
+from sessions_app.api import schema
 from sessions_app.api.fix_serializers import (
     OutcomeSerializer,
     PostSerializer,
@@ -84,7 +85,9 @@ def outcome(request: Request, session_id: int, fix_id: int) -> Response:
     return Response(_fix_body(fix))
 
 
-@extend_schema(request=None, responses=SuggestedFixSerializer, summary='"Not yet": drop proposal')
+@extend_schema(
+    request=None, responses={200: SuggestedFixSerializer}, summary='"Not yet": drop proposal'
+)
 @api_view(["DELETE"])
 @permission_classes(WRITE)
 def ai_outcome_proposal(request: Request, session_id: int, fix_id: int) -> Response:
@@ -105,21 +108,33 @@ def _preview(request: Request, session_id: int, kind: previews.PreviewKind) -> R
     return Response(preview.as_dict())
 
 
-@extend_schema(request=PreviewRequestSerializer, summary="Preview the resolution note")
+@extend_schema(
+    request=PreviewRequestSerializer,
+    responses=schema.PreviewSerializer,
+    summary="Preview the resolution note",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def resolution_preview(request: Request, session_id: int) -> Response:
     return _preview(request, session_id, "resolution_note")
 
 
-@extend_schema(request=PreviewRequestSerializer, summary="Preview the escalation package")
+@extend_schema(
+    request=PreviewRequestSerializer,
+    responses=schema.PreviewSerializer,
+    summary="Preview the escalation package",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def escalation_preview(request: Request, session_id: int) -> Response:
     return _preview(request, session_id, "escalation_package")
 
 
-@extend_schema(request=PostSerializer, summary="Resolve the session with the note")
+@extend_schema(
+    request=PostSerializer,
+    responses=schema.PostResultSerializer,
+    summary="Resolve the session with the note",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def resolution_post(request: Request, session_id: int) -> Response:
@@ -132,7 +147,11 @@ def resolution_post(request: Request, session_id: int) -> Response:
     return Response(result.as_dict(), status=status.HTTP_200_OK)
 
 
-@extend_schema(request=PostSerializer, summary="Escalate the session with the package")
+@extend_schema(
+    request=PostSerializer,
+    responses=schema.PostResultSerializer,
+    summary="Escalate the session with the package",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def escalation_post(request: Request, session_id: int) -> Response:

@@ -19,6 +19,7 @@ from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
 from flowpilot import pagination
 from sessions_app import selectors
 from sessions_app.access import get_session
+from sessions_app.api import schema
 from sessions_app.api.serializers import (
     CreateSessionSerializer,
     FactSerializer,
@@ -66,9 +67,15 @@ def _turn(session: AISession, turn: chat.TurnResult) -> dict[str, Any]:
 
 
 @extend_schema(
+    methods=["GET"],
+    responses=schema.SessionPage,
+    summary="List my sessions (and those I picked up), newest first, cursor-paginated",
+)
+@extend_schema(
+    methods=["POST"],
     request=CreateSessionSerializer,
-    responses=SessionSerializer,
-    summary="List my sessions (and those I picked up) · start one with its first turn",
+    responses={201: schema.SessionCreatedSerializer},
+    summary="Start a session with its first turn",
 )
 @api_view(["GET", "POST"])
 @permission_classes(READ_OR_WRITE)
@@ -102,7 +109,11 @@ def session_list(request: Request) -> Response:
     return Response({**_detail(session), **body}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=LinkTicketSerializer, summary="Session detail · link a PSA ticket")
+@extend_schema(
+    request=LinkTicketSerializer,
+    responses=schema.SessionDetailSerializer,
+    summary="Session detail · link a PSA ticket",
+)
 @api_view(["GET", "PATCH"])
 @permission_classes(READ_OR_WRITE)
 def session_detail(request: Request, session_id: int) -> Response:
@@ -117,6 +128,7 @@ def session_detail(request: Request, session_id: int) -> Response:
 
 @extend_schema(
     request=MessageSerializer,
+    responses={201: schema.TurnSerializer},
     summary="One chat turn (content: 1–8,000 characters); 502 keeps the message for retry",
 )
 @api_view(["POST"])
@@ -131,7 +143,11 @@ def messages(request: Request, session_id: int) -> Response:
     return Response(_turn(session, turn), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=None, summary="Answer the last message again after a failed reply")
+@extend_schema(
+    request=None,
+    responses={201: schema.TurnSerializer},
+    summary="Answer the last message again after a failed reply",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def retry(request: Request, session_id: int) -> Response:
@@ -139,15 +155,21 @@ def retry(request: Request, session_id: int) -> Response:
     return Response(_turn(session, chat.retry_reply(session=session)), status=201)
 
 
-@extend_schema(request=FactTextSerializer, responses=FactSerializer, summary="What we know")
+@extend_schema(methods=["GET"], responses=schema.FactPage, summary="What we know")
+@extend_schema(
+    methods=["POST"],
+    request=FactTextSerializer,
+    responses={201: FactSerializer},
+    summary="Add a note to What we know",
+)
 @api_view(["GET", "POST"])
 @permission_classes(READ_OR_WRITE)
 def fact_list(request: Request, session_id: int) -> Response:
     if request.method == "GET":
         session = get_session(_user(request), session_id)
-        return Response(
-            {"results": FactSerializer(selectors.facts_with_items(session), many=True).data}
-        )
+        # One page: a session's facts are few. The envelope is the same as every list's.
+        rows = selectors.facts_with_items(session)
+        return Response({"results": FactSerializer(rows, many=True).data, "next": None})
     session = get_session(_user(request), session_id, for_write=True)
     serializer = FactTextSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -157,7 +179,11 @@ def fact_list(request: Request, session_id: int) -> Response:
     return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=FactTextSerializer, responses=FactSerializer, summary="Edit · delete a fact")
+@extend_schema(
+    request=FactTextSerializer,
+    responses={200: FactSerializer, 204: None},
+    summary="Edit · delete a fact",
+)
 @api_view(["PATCH", "DELETE"])
 @permission_classes(WRITE)
 def fact_detail(request: Request, session_id: int, fact_id: int) -> Response:
@@ -174,7 +200,7 @@ def fact_detail(request: Request, session_id: int, fact_id: int) -> Response:
 
 @extend_schema(
     request=PromoteSerializer,
-    responses=FactSerializer,
+    responses={201: FactSerializer},
     summary="Promote a question or check (text given, or synthesised; nothing synthesised → 422)",
 )
 @api_view(["POST"])
@@ -195,7 +221,11 @@ def promote(request: Request, session_id: int) -> Response:
     return Response(FactSerializer(fact).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=None, summary="Reopen a resolved session (reason required)")
+@extend_schema(
+    request=None,
+    responses=schema.SessionDetailSerializer,
+    summary="Reopen a resolved session (reason required)",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def reopen(request: Request, session_id: int) -> Response:

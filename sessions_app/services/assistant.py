@@ -1,20 +1,17 @@
 """
-The one place the sessions app obtains its LLM client. Tests replace ``llm_client`` (a choke
-point) instead of patching the SDK or settings.
+The assistant as the session pages name it. The model itself is reached through the LLM
+layer's one choke point, ``flowpilot.llm.get_llm_client`` (tests patch
+``flowpilot.llm.client.get_llm_client``).
 """
 
 from __future__ import annotations
 
-from flowpilot.llm import LLMClient, get_llm_client
-
-
-def llm_client() -> LLMClient:
-    return get_llm_client()
+from flowpilot.llm import get_llm_client
 
 
 def assistant_label() -> str:
     """The name of the active assistant, shown on the session pages."""
     try:
-        return llm_client().label
+        return get_llm_client().label
     except Exception:  # a misconfigured provider must not take the page down
         return "Assistant unavailable"

@@ -45,6 +45,7 @@ from flowpilot.llm import (
     LLMResult,
     LLMTimeout,
     Message,
+    get_llm_client,
     prompt_for,
 )
 from flowpilot.llm.markers import ParsedReply, Promotion, parse_markers, visible_prefix
@@ -59,7 +60,7 @@ from sessions_app.models import (
     TaskItem,
     TaskStatus,
 )
-from sessions_app.services import assistant, fixes
+from sessions_app.services import fixes
 from sessions_app.services.lane import LaneMerge, item_key, merge_lane
 from sessions_app.services.steps import clean_message, create_user_step
 
@@ -407,7 +408,7 @@ def run_reply(
     try:
         request = build_chat_request(session, user_step)
         try:
-            result = (client or assistant.llm_client()).complete(request)
+            result = (client or get_llm_client()).complete(request)
         except LLMError as exc:
             logger.warning("Chat turn failed for session %s: %s", session.pk, exc)
             raise _failure(exc, user_step) from exc
@@ -467,7 +468,7 @@ async def _stream_claimed(
     *, session: AISession, user_step: AISessionStep, client: LLMClient | None
 ) -> AsyncIterator[StreamEvent]:
     request = await sync_to_async(build_chat_request)(session, user_step)
-    llm = client or await sync_to_async(assistant.llm_client)()
+    llm = client or await sync_to_async(get_llm_client)()
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
     stop = threading.Event()

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from flowpilot.errors import Forbidden, NotFound, Unprocessable, UpstreamError
-from flowpilot.llm import LLMClient, LLMError, LLMRequest, Message, prompt_for
+from flowpilot.llm import LLMClient, LLMError, LLMRequest, Message, get_llm_client, prompt_for
 from sessions_app.models import AISession, Fact, FactSource, TaskItem, TaskKind, TaskStatus
-from sessions_app.services import assistant, lane
+from sessions_app.services import lane
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def delete_fact(*, session: AISession, fact: Fact) -> None:
 
 def synthesise(*, item: TaskItem, client: LLMClient | None = None) -> str:
     """One fact sentence for an answered item from the light tier; "" when nothing is known."""
-    client = client or assistant.llm_client()
+    client = client or get_llm_client()
     context = {"kind": item.kind, "item": item.text, "answer": item.answer}
     request = LLMRequest(
         purpose="fact_synthesis",

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pytest
 
 from accounts.models import User
+from flowpilot.llm import client as llm_client
 from flowpilot.llm.markers import format_marker
 from flowpilot.llm.testing import ScriptedClient
 from sessions_app.models import AISession
-from sessions_app.services import assistant, sessions
+from sessions_app.services import sessions
 
+# Taken at import, before any test patches it: the spec of every patch of the choke point.
+REAL_GET_LLM_CLIENT = llm_client.get_llm_client
 OUTLOOK = "Outlook keeps asking for a password and mail is not syncing"
 
 
@@ -40,8 +44,12 @@ def tasks(
 
 
 def use_client(monkeypatch: pytest.MonkeyPatch, client: Any) -> Any:
-    """Make every session service and page use ``client`` as the assistant."""
-    monkeypatch.setattr(assistant, "llm_client", lambda: client)
+    """Make every model call use ``client``: the LLM layer's one choke point, autospecced."""
+    monkeypatch.setattr(
+        llm_client,
+        "get_llm_client",
+        mock.create_autospec(REAL_GET_LLM_CLIENT, return_value=client),
+    )
     return client
 
 

@@ -21,7 +21,7 @@ from sessions_app.models import (
     TaskStatus,
 )
 from sessions_app.services import chat, sessions, steps
-from sessions_app.tests.chat_support import OUTLOOK, scripted, start, tasks, version
+from sessions_app.tests.chat_support import OUTLOOK, scripted, start, tasks, use_client, version
 
 pytestmark = pytest.mark.django_db
 
@@ -342,7 +342,7 @@ class TestOfflineAssistant:
     ) -> None:
         """With the offline provider the session walks the Outlook runbook to a fix."""
         client = get_llm_client(provider="offline")
-        monkeypatch.setattr("sessions_app.services.assistant.llm_client", lambda: client)
+        use_client(monkeypatch, client)
         session = start(engineer)
         turn = first_reply(session, client)  # type: ignore[arg-type]
         assert TaskItem.objects.filter(session=session, kind="question").exists()

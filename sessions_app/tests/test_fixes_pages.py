@@ -6,8 +6,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from django.template import Context, Template
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from accounts.models import User
 from accounts.permissions import ENGINEER_OR_ADMIN_REQUIRED
@@ -30,35 +29,56 @@ def trigger(response: object) -> dict[str, object]:
 
 
 class TestPanelRendering:
-    def test_include_renders_the_card_for_the_session_page(
-        self, engineer: User, rf: RequestFactory
+    def test_the_session_page_renders_the_panel_beside_the_lane(
+        self, engineer: User, client_for: ClientFor
     ) -> None:
-        """The session page's include, given session and fix, renders the amber card."""
+        """The panel is the task lane's sibling (a lane swap never replaces it), rendered from
+        the page's context, and the page loads fixes.js once."""
         session = make_session(engineer)
-        fix = make_fix(session)
-        request = rf.get(f"/sessions/{session.pk}")
-        request.user = engineer
-        request.htmx = False  # type: ignore[attr-defined]
-        html = Template('{% include "sessions_app/_fix_panel.html" %}').render(
-            Context({"session": session, "fix": fix, "request": request})
-        )
+        make_fix(session)
+        html = client_for(engineer).get(f"/sessions/{session.pk}").content.decode()
         assert 'id="fix-panel"' in html
         assert 'data-testid="fix-card"' in html
         assert "80% confidence" in html
         assert "Restart-Service" in html
         assert 'data-testid="fix-apply"' in html
         assert "Preview resolve note" in html and "Escalate instead" in html
+        lane = html[html.index('<div id="task-lane">') :]
+        lane = lane[: lane.index('<div class="lane-inner lane-fix">')]
+        assert 'id="fix-panel"' not in lane and 'id="fix-preview"' not in lane
+        assert html.count("js/fixes.js") == 1
 
-    def test_include_without_a_fix_says_so(self, engineer: User, rf: RequestFactory) -> None:
+    def test_the_session_page_without_a_fix_says_so(
+        self, engineer: User, client_for: ClientFor
+    ) -> None:
         session = make_session(engineer)
-        request = rf.get("/")
-        request.user = engineer
-        request.htmx = False  # type: ignore[attr-defined]
-        html = Template('{% include "sessions_app/_fix_panel.html" %}').render(
-            Context({"session": session, "fix": None, "request": request})
-        )
+        html = client_for(engineer).get(f"/sessions/{session.pk}").content.decode()
         assert 'data-testid="no-fix"' in html
         assert 'data-testid="fix-card"' not in html
+
+    def test_a_lane_action_answers_the_lane_without_the_panel(
+        self, engineer: User, client_for: ClientFor
+    ) -> None:
+        session = make_session(engineer)
+        make_fix(session)
+        response = client_for(engineer).post(
+            f"/sessions/{session.pk}/facts", {"text": "User is on hotel Wi-Fi"}, **HX
+        )
+        html = response.content.decode()
+        assert "hotel Wi-Fi" in html
+        assert 'id="fix-panel"' not in html and 'id="fix-preview"' not in html
+
+    def test_the_open_preview_refreshes_itself_declaratively(
+        self, engineer: User, client_for: ClientFor
+    ) -> None:
+        session = make_session(engineer)
+        response = client_for(engineer).post(f"/sessions/{session.pk}/preview/resolution", **HX)
+        html = response.content.decode()
+        assert (
+            'hx-trigger="session-changed from:body delay:500ms, fix-changed from:body delay:500ms"'
+            in html
+        )
+        assert f'hx-post="/sessions/{session.pk}/preview/resolution"' in html
 
     def test_viewer_sees_the_card_without_actions(
         self, engineer: User, viewer: User, client_for: ClientFor
@@ -458,16 +478,16 @@ class TestStatusPill:
 
 
 class TestStyleAndStructure:
-    def test_the_panel_tag_does_not_import_a_views_module(self) -> None:
-        """The template tag and the views share a plain context module."""
-        import inspect
+    def test_the_views_share_one_panel_context_and_no_template_tag_renders_it(self) -> None:
+        """The fix views, the session page and the turn share a plain context module; no
+        template tag looks the fix up or decides who may act on its own."""
+        import importlib.util
 
-        from sessions_app import fix_context, fix_views
-        from sessions_app.templatetags import fix_panel
+        from sessions_app import fix_context, fix_views, views
 
-        assert "fix_views" not in inspect.getsource(fix_panel)
-        assert fix_panel.render_fix_panel is fix_context.render_fix_panel
+        assert importlib.util.find_spec("sessions_app.templatetags.fix_panel") is None
         assert fix_views.fix_panel_context is fix_context.fix_panel_context
+        assert views.fix_panel_context is fix_context.fix_panel_context
 
 
 def test_a_stale_page_acting_on_a_resolved_session_gets_the_inline_409(

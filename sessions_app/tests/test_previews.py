@@ -10,7 +10,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from flowpilot.llm import LLMTimeout, get_llm_client
+from flowpilot.llm import LLMTimeout
+from flowpilot.llm import client as llm_client
 from flowpilot.llm.testing import ScriptedClient
 from sessions_app import selectors
 from sessions_app.models import AISession, Fact, FactSource
@@ -43,9 +44,9 @@ def add_fact(session: AISession, text: str) -> Fact:
 def llm_spy() -> Iterator[mock.MagicMock]:
     """The model choke point, mocked with autospec but answering with the real offline client."""
     with mock.patch(
-        "sessions_app.services.previews.get_llm_client",
+        "flowpilot.llm.client.get_llm_client",
         autospec=True,
-        side_effect=get_llm_client,
+        side_effect=llm_client.get_llm_client,
     ) as spy:
         yield spy
 
@@ -100,9 +101,7 @@ class TestBundle:
         session = make_session(engineer)
         add_fact(session, "Queue has 14 stuck jobs")
         client = ScriptedClient(default="## Problem\n\nx\n")
-        with mock.patch(
-            "sessions_app.services.previews.get_llm_client", autospec=True, return_value=client
-        ):
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=client):
             result = preview(session, "escalation_package")
         assert result.markdown.startswith("## Problem")
         request = client.requests[0]
@@ -335,9 +334,7 @@ class TestCache:
     def test_model_failure_is_a_502_and_nothing_is_cached(self, engineer: User) -> None:
         session = make_session(engineer)
         client = ScriptedClient([LLMTimeout("slow")], default="## Problem\n")
-        with mock.patch(
-            "sessions_app.services.previews.get_llm_client", autospec=True, return_value=client
-        ):
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=client):
             with pytest.raises(previews.UpstreamError) as exc:
                 preview(session)
             assert exc.value.status == 502
@@ -383,9 +380,7 @@ class TestPreviewApi:
     def test_model_failure_is_a_json_502(self, engineer: User, api_client_for: ApiFor) -> None:
         session = make_session(engineer)
         client = ScriptedClient(error=LLMTimeout("slow"))
-        with mock.patch(
-            "sessions_app.services.previews.get_llm_client", autospec=True, return_value=client
-        ):
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=client):
             response = api_client_for(engineer).post(
                 f"/api/v1/ai-sessions/{session.pk}/resolution-note/preview", {}, format="json"
             )

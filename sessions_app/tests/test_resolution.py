@@ -164,21 +164,21 @@ class TestModelOutsideTheTransaction:
         does (a slow model must not hold a database transaction); the post still lands."""
         session = make_session(engineer)
         in_transaction: list[bool] = []
+        offline = get_llm_client(provider="offline")
 
         class Spy:
             def complete(self, request: LLMRequest) -> LLMResult:
                 in_transaction.append(connection.in_atomic_block)
-                return get_llm_client().complete(request)
+                return offline.complete(request)
 
-        with mock.patch(
-            "sessions_app.services.previews.get_llm_client", autospec=True, return_value=Spy()
-        ):
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=Spy()):
             if kind == "resolution":
                 result = resolution.post_resolution_note(session=session, actor=engineer)
             else:
                 result = resolution.escalate_session(session=session, actor=engineer)
 
-        assert in_transaction == [False]
+        # Every model call (the note or package, and an escalation's assessment) ran outside.
+        assert in_transaction and not any(in_transaction)
         session.refresh_from_db()
         expected = SessionStatus.RESOLVED if kind == "resolution" else SessionStatus.ESCALATED
         assert session.status == expected
@@ -188,7 +188,7 @@ class TestModelOutsideTheTransaction:
         """Re-posting on a session already resolved answers 409 before any preview is built."""
         session = make_session(engineer)
         resolution.post_resolution_note(session=session, actor=engineer, markdown="done")
-        with mock.patch("sessions_app.services.previews.get_llm_client", autospec=True) as llm:
+        with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True) as llm:
             with pytest.raises(Conflict) as resolved:
                 resolution.post_resolution_note(session=session, actor=engineer)
             with pytest.raises(Conflict) as escalated:

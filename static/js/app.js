@@ -1,4 +1,5 @@
-// FlowPilot shell behaviour that HTMX cannot express: toast timing, modal wiring, relative times.
+// FlowPilot shell behaviour that HTMX cannot express: toast timing, modal wiring, copy buttons,
+// relative times.
 (function () {
   "use strict";
 
@@ -58,6 +59,35 @@
       const dialog = closer.closest("dialog");
       if (dialog) dialog.close();
     }
+  });
+
+  // The one clipboard handler, for every Copy button on every page:
+  // <button data-copy-target="id" [data-copied="Command copied."]> copies the element's text.
+  // (scripts.js holds a Copy back in the capture phase while the script is not ready.)
+  function copyText(value) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(value);
+    return new Promise((resolve, reject) => {
+      const area = document.createElement("textarea");
+      area.value = value;
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      let ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      area.remove();
+      if (ok) resolve(); else reject(new Error("copy failed"));
+    });
+  }
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("[data-copy-target]");
+    if (!button) return;
+    event.preventDefault();
+    const source = document.getElementById(button.dataset.copyTarget);
+    copyText(source ? source.textContent : "").then(
+      () => toast(button.dataset.copied || "Script copied.", { tone: "emerald", duration: 2000 }),
+      () => toast("Copy failed: select the text and copy it.", { tone: "red" })
+    );
   });
 
   // Relative times: <time datetime="ISO" data-relative>. The exact time stays in the title.

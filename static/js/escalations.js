@@ -39,14 +39,29 @@
     setLive(event.target.dataset && event.target.dataset.live === "polling" ? "polling" : "closed");
   });
   document.body.addEventListener("fp:polling", () => setLive("polling"));
+  // The heading counts the whole queue (capped at "99+"), not the cards of this page: a new
+  // card adds one, a card claimed away (present here before the swap) takes one off.
+  function bumpCount(delta) {
+    const count = document.getElementById("queue-count");
+    if (!count || count.textContent.trim().endsWith("+")) return;
+    const value = parseInt(count.textContent, 10) || 0;
+    count.textContent = String(Math.max(0, value + delta));
+  }
+  let removing = 0;
+  document.body.addEventListener("htmx:wsBeforeMessage", (event) => {
+    const message = (event.detail && event.detail.message) || "";
+    const match = typeof message === "string" && message.match(/id="(handoff-card-[^"]+)" hx-swap-oob="delete"/);
+    removing = match && document.getElementById(match[1]) ? 1 : 0;
+  });
   document.body.addEventListener("htmx:wsAfterMessage", (event) => {
     const message = (event.detail && event.detail.message) || "";
     if (typeof message === "string" && message.indexOf('id="queue-list"') !== -1) {
-      const list = document.getElementById("queue-list");
-      const count = document.getElementById("queue-count");
-      if (list && count) count.textContent = String(list.querySelectorAll("[data-testid=handoff-card]").length);
+      bumpCount(1);
       flashTitle("New escalation · FlowPilot");
+    } else if (removing) {
+      bumpCount(-1);
     }
+    removing = 0;
     if (window.FlowPilot && window.FlowPilot.refreshTimes) window.FlowPilot.refreshTimes(document);
   });
 

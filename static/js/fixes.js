@@ -1,14 +1,10 @@
-// Suggested-fix panel: copy buttons, dialogs re-opened with their inline errors, and the open
-// preview kept current (re-fetched ~500 ms after a chat turn, a fact or a fix change).
+// Suggested-fix panel: dialogs re-opened with their inline errors, the open preview's edits
+// guarded, and the preview revealed when asked for. The panel is a sibling of the task lane,
+// so lane swaps never touch it; the open preview refreshes itself (hx-trigger on the popover:
+// ~500 ms after a chat turn, a fact or a fix change) unless the engineer is editing it.
 (function () {
   "use strict";
-  if (window.FlowPilotFixes) return; // the panel's <script> comes back with every panel swap
-  const REFRESH_DELAY_MS = 500;
-  let timer = null;
-
-  function toast(message, tone) {
-    if (window.FlowPilot && window.FlowPilot.toast) window.FlowPilot.toast(message, { tone: tone });
-  }
+  if (window.FlowPilotFixes) return;
 
   function popover() {
     return document.querySelector("#fix-preview [data-preview-kind]");
@@ -24,35 +20,18 @@
     });
   }
 
-  function reload(open) {
-    const target = document.getElementById("fix-preview");
-    if (!open || !target || !window.htmx) return;
-    window.htmx.ajax("POST", open.dataset.previewUrl, {
-      source: open,
-      target: "#fix-preview",
-      swap: "innerHTML",
-    });
-  }
-
-  // A change the preview reads happened: refresh it, unless the engineer is editing it.
-  function scheduleRefresh() {
-    if (!popover()) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      const open = popover();
-      if (!open) return;
-      const text = open.querySelector("[data-preview-text]");
-      if (text && text.dataset.dirty === "true") {
-        const stale = open.querySelector("[data-preview-stale]");
-        if (stale) stale.hidden = false;
-        return;
-      }
-      reload(open);
-    }, REFRESH_DELAY_MS);
-  }
-
-  document.body.addEventListener("session-changed", scheduleRefresh);
-  document.body.addEventListener("fix-changed", scheduleRefresh);
+  // The popover's own automatic refresh waits while its text has unsaved edits: it offers
+  // "Load the new version" instead.
+  document.addEventListener("htmx:confirm", (event) => {
+    const elt = event.detail && event.detail.elt;
+    if (!elt || !elt.matches || !elt.matches("#fix-preview [data-preview-kind]")) return;
+    const text = elt.querySelector("[data-preview-text]");
+    if (text && text.dataset.dirty === "true") {
+      event.preventDefault();
+      const stale = elt.querySelector("[data-preview-stale]");
+      if (stale) stale.hidden = false;
+    }
+  });
 
   document.addEventListener("input", (event) => {
     if (event.target.matches && event.target.matches("[data-preview-text]")) {
@@ -61,64 +40,20 @@
   });
 
   document.addEventListener("click", (event) => {
-    const copy = event.target.closest("[data-copy-target]");
-    if (copy) {
-      const source = document.getElementById(copy.dataset.copyTarget);
-      const text = source ? source.textContent : "";
-      const done = () => toast("Script copied.", "emerald");
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(done, () => toast("Copy failed: select the script and copy it.", "red"));
-      } else {
-        const area = document.createElement("textarea");
-        area.value = text;
-        document.body.appendChild(area);
-        area.select();
-        try { document.execCommand("copy"); done(); } catch (e) { toast("Copy failed.", "red"); }
-        area.remove();
-      }
-      return;
-    }
     const close = event.target.closest("[data-preview-close]");
     if (close && close.closest("#fix-preview")) {
       event.preventDefault();
-      saved = null;
       document.getElementById("fix-preview").innerHTML = "";
       return;
     }
     const again = event.target.closest("[data-preview-reload]");
-    if (again) reload(again.closest("[data-preview-kind]"));
+    if (again && window.htmx) {
+      const open = again.closest("[data-preview-kind]");
+      window.htmx.ajax("POST", open.dataset.previewUrl, { source: open, target: "#fix-preview", swap: "innerHTML" });
+    }
     // A link in the overflow menu closes the menu.
     const item = event.target.closest("details.menu [data-modal-open]");
     if (item) item.closest("details").open = false;
-  });
-
-  // The session page re-renders the whole task lane (and this panel in it) after each chat turn
-  // or fact change. An open preview survives that: the element, with any edits, is put back
-  // into the new panel, then refreshed.
-  let saved = null;
-  function keepPreview() {
-    const current = popover();
-    if (current) {
-      saved = current;
-      return;
-    }
-    const target = document.getElementById("fix-preview");
-    if (!saved || !target || !document.getElementById("preview-controls")) return;
-    target.replaceChildren(saved);
-    if (window.htmx) window.htmx.process(saved);
-    scheduleRefresh();
-  }
-  new MutationObserver(keepPreview).observe(document.body, { childList: true, subtree: true });
-  document.addEventListener("htmx:afterRequest", (event) => {
-    // A posted note or package closes the preview for good. A refused post answers the popover
-    // again (retargeted, with the engineer's text and the error), which stays open. The form is
-    // detached by then, so htmx re-fires this on an ancestor: look at the request's element.
-    const detail = event.detail || {};
-    const source = detail.requestConfig && detail.requestConfig.elt;
-    if (!source || !source.closest || !source.closest(".preview-form")) return;
-    if (detail.successful && !(detail.xhr && detail.xhr.getResponseHeader("HX-Retarget"))) {
-      saved = null;
-    }
   });
 
   // A preview the engineer asked for scrolls into view; an automatic refresh never moves the page.
@@ -137,5 +72,5 @@
   });
   showDialogs(document);
 
-  window.FlowPilotFixes = { scheduleRefresh: scheduleRefresh, refreshDelayMs: REFRESH_DELAY_MS };
+  window.FlowPilotFixes = { loaded: true };
 })();

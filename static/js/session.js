@@ -1,4 +1,4 @@
-// Session page: streaming replies (SSE), composer keys, copy buttons, the collapsible task lane.
+// Session page: streaming replies (SSE), composer keys, the collapsible task lane.
 (function () {
   "use strict";
 
@@ -30,6 +30,15 @@
   }
 
   // ---- Streaming --------------------------------------------------------------------------
+  // Partial Markdown as clean text while tokens arrive: no **, __, backticks or heading #s;
+  // bullets as "•". Every "*" goes, so a marker split across two tokens never shows either.
+  function streamingText(value) {
+    return value
+      .replace(/^(\s*)[*+-]\s+/gm, "$1• ")
+      .replace(/^\s{0,3}#{1,6}\s+/gm, "")
+      .replace(/\*+|__|`+/g, "");
+  }
+
   function startStream(el) {
     if (el.dataset.started === "1") return;
     el.dataset.started = "1";
@@ -53,10 +62,13 @@
       setBusy(false);
     }
 
+    let raw = "";
     source.addEventListener("token", (event) => {
       const data = JSON.parse(event.data);
-      // Text only: the final message is re-rendered (sanitised) by the server.
-      text.textContent += data.text;
+      // Text only, without the Markdown markers: the final message is rendered (sanitised)
+      // by the server and replaces this.
+      raw += data.text;
+      text.textContent = streamingText(raw);
       scrollToEnd();
     });
     source.addEventListener("done", (event) => {
@@ -67,9 +79,21 @@
       const existing = document.getElementById("step-" + data.step_id);
       if (existing) el.remove(); else el.replaceWith(fragment);
       if (lane && data.lane_html) {
+        const kept = typedAnswers();
         lane.innerHTML = data.lane_html;
         if (window.htmx) window.htmx.process(lane);
+        restoreAnswers(kept);
         openLaneIfFacts();
+      }
+      // The fix panel beside the lane: only its card follows the turn (a new or changed fix);
+      // an open preview refreshes itself on session-changed.
+      const card = document.getElementById("fix-card");
+      if (card && data.fix_card_html) {
+        const fresh = fromHTML(data.fix_card_html).firstElementChild;
+        if (fresh) {
+          card.replaceWith(fresh);
+          if (window.htmx) window.htmx.process(fresh);
+        }
       }
       if (window.FlowPilot && window.FlowPilot.refreshTimes) window.FlowPilot.refreshTimes(log);
       if (data.facts_added) toast(data.facts_added === 1 ? "1 fact added to What we know." : data.facts_added + " facts added to What we know.", { tone: "emerald" });
@@ -101,34 +125,48 @@
       }
       return;
     }
-    const copy = event.target.closest("[data-copy]");
-    if (copy) {
-      const target = document.querySelector(copy.dataset.copy);
-      if (!target) return;
-      copyText(target.textContent).then(
-        () => toast("Copied to the clipboard.", { tone: "emerald", duration: 2000 }),
-        () => toast("Could not copy: select the text instead.", { tone: "red" })
-      );
-      return;
-    }
     const toggle = event.target.closest("[data-lane-toggle]");
     if (toggle) setLaneOpen(!document.body.classList.contains("lane-open"));
   });
 
-  function copyText(value) {
-    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(value);
-    return new Promise((resolve, reject) => {
-      const area = document.createElement("textarea");
-      area.value = value;
-      area.style.position = "fixed";
-      area.style.opacity = "0";
-      document.body.appendChild(area);
-      area.select();
-      const ok = document.execCommand("copy");
-      area.remove();
-      ok ? resolve() : reject(new Error("copy failed"));
+  // ---- Lane answers typed but not saved survive a lane re-render ----------------------------
+  function typedAnswers() {
+    const kept = { values: {}, focus: null };
+    if (!lane) return kept;
+    lane.querySelectorAll("textarea[name=answer][id]").forEach((field) => {
+      if (field.value !== field.defaultValue) kept.values[field.id] = field.value;
     });
+    const active = document.activeElement;
+    if (active && active.id && lane.contains(active) && active.matches("textarea[name=answer]")) {
+      kept.focus = { id: active.id, start: active.selectionStart, end: active.selectionEnd };
+    }
+    return kept;
   }
+  function restoreAnswers(kept) {
+    if (!lane || !kept) return;
+    Object.keys(kept.values).forEach((id) => {
+      const field = document.getElementById(id);
+      if (!field || !lane.contains(field)) return;
+      const item = field.closest("[data-item-uid]");
+      if (id === kept.sent && !(item && item.querySelector(".field-error"))) return;
+      field.value = kept.values[id];
+    });
+    const focus = kept.focus && document.getElementById(kept.focus.id);
+    if (focus && lane.contains(focus)) {
+      focus.focus();
+      try { focus.setSelectionRange(kept.focus.start, kept.focus.end); } catch (e) { /* not a text field */ }
+    }
+  }
+  let keptForSwap = null;
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target !== lane) return;
+    keptForSwap = typedAnswers();
+    // The answer this request saved comes back from the server, unless it was refused.
+    const elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    const form = elt && elt.closest && elt.closest("form");
+    const sent = form && form.querySelector("textarea[name=answer][id]");
+    if (sent) keptForSwap.sent = sent.id;
+  });
 
   // ---- Composer ---------------------------------------------------------------------------
   if (input) {
@@ -163,7 +201,11 @@
       startPendingStreams(log);
       scrollToEnd();
     }
-    if (event.detail.target === lane) openLaneIfFacts();
+    if (event.detail.target === lane) {
+      restoreAnswers(keptForSwap);
+      keptForSwap = null;
+      openLaneIfFacts();
+    }
   });
 
   // ---- Task lane (collapses at 1180 px and below) ------------------------------------------

@@ -1,0 +1,273 @@
+"""
+The OpenAPI schema says what the API answers: real responses are validated against it.
+
+Every endpoint under ``/api/v1`` (found by walking the URL conf, so a new one cannot be
+missed) answers a refused request with a documented ``{"detail", "code"}`` error; the
+sessions API's success bodies are validated on a real session (created, chatted, facts, fix
+lifecycle, previews, posts, reopen). Endpoints whose success bodies are not yet schema'd are
+named, by app, in ``SUCCESS_NOT_YET_VALIDATED``: a new endpoint must be added to the success
+walk or there, on purpose.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import jsonschema
+import pytest
+from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from sessions_app.models import AISession, TaskItem, TaskKind
+from sessions_app.services import fixes
+
+pytestmark = pytest.mark.django_db
+ApiFor = Callable[[User], APIClient]
+Operation = tuple[str, str]  # (METHOD, /api/v1/path/{param})
+
+# Owned by other apps; each is validated on its refusal (error body) only, until its app
+# documents its success bodies.
+SUCCESS_NOT_YET_VALIDATED: set[Operation] = {
+    *{
+        (m, f"/api/v1/accounts/me/{p}")
+        for m, p in [
+            ("GET", "preferences"),
+            ("PATCH", "preferences"),
+            ("GET", "security"),
+            ("PATCH", "security"),
+            ("POST", "security/revoke-sessions"),
+            ("POST", "security/sessions/{device_id}/revoke"),
+            ("GET", "users"),
+            ("POST", "users"),
+            ("PATCH", "users/{user_id}"),
+            ("POST", "users/{user_id}/resend-invitation"),
+        ]
+    },
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/login/json"),
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/api/v1/auth/refresh"),
+    # handoffs
+    ("POST", "/api/v1/ai-sessions/{session_id}/escalate"),
+    ("POST", "/api/v1/ai-sessions/{session_id}/handoff"),
+    ("POST", "/api/v1/ai-sessions/{session_id}/handoffs/{handoff_id}/assessment/retry"),
+    ("POST", "/api/v1/ai-sessions/{session_id}/handoffs/{handoff_id}/claim"),
+    ("GET", "/api/v1/ai-sessions/escalations"),
+    ("GET", "/api/v1/analytics/flowpilot/escalations"),
+    ("GET", "/api/v1/notifications"),
+    ("POST", "/api/v1/notifications/{notification_id}/read"),
+    ("POST", "/api/v1/notifications/read-all"),
+    # sessions_app.memory
+    ("GET", "/api/v1/ai-sessions/{session_id}/similar"),
+    ("GET", "/api/v1/ai-sessions/search"),
+    ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/from-session/{source_id}"),
+    # scripts
+    ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/{fix_id}/decision"),
+    ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/{fix_id}/draft"),
+    ("GET", "/api/v1/draft-templates"),
+    ("GET", "/api/v1/draft-templates/{draft_id}"),
+    ("POST", "/api/v1/draft-templates/{draft_id}/accept"),
+    ("POST", "/api/v1/draft-templates/{draft_id}/reject"),
+    ("POST", "/api/v1/script-builder/sessions"),
+    ("GET", "/api/v1/scripts/categories"),
+    ("POST", "/api/v1/scripts/generate"),
+    ("POST", "/api/v1/scripts/review"),
+    ("GET", "/api/v1/scripts/templates"),
+    ("POST", "/api/v1/scripts/templates"),
+    ("GET", "/api/v1/scripts/templates/{template_id}"),
+    ("PATCH", "/api/v1/scripts/templates/{template_id}"),
+    ("DELETE", "/api/v1/scripts/templates/{template_id}"),
+    # psa
+    *{
+        (m, f"/api/v1/integrations/psa{p}")
+        for m, p in [
+            ("GET", ""),
+            ("PUT", ""),
+            ("GET", "/boards"),
+            ("GET", "/boards/{board_id}/statuses"),
+            ("GET", "/members"),
+            ("POST", "/test"),
+            ("GET", "/tickets"),
+            ("POST", "/tickets"),
+            ("GET", "/tickets/{ticket_id}"),
+            ("GET", "/tickets/{ticket_id}/resources"),
+            ("POST", "/tickets/{ticket_id}/resources"),
+            ("DELETE", "/tickets/{ticket_id}/resources"),
+        ]
+    },
+}
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def endpoints() -> list[Operation]:
+    """Every API operation in the URL conf (not the schema: an excluded view still counts)."""
+    found = {
+        (method.upper(), path)
+        for path, _pattern, method, _view in EndpointEnumerator().get_api_endpoints()
+        if path.startswith("/api/v1/")
+    }
+    return sorted(found, key=lambda op: (op[1], op[0]))
+
+
+def _json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 → JSON Schema: ``nullable: true`` becomes a union with null."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _json_schema(value) for key, value in node.items()}
+    if converted.pop("nullable", False):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def assert_matches(operation: Operation, status: int, body: Any) -> None:
+    method, path = operation
+    documented = openapi()["paths"].get(path, {}).get(method.lower())
+    assert documented is not None, f"{method} {path} is not in the schema"
+    response = documented["responses"].get(str(status))
+    assert response is not None, f"{method} {path} answered {status}, which is not documented"
+    content = response.get("content", {}).get("application/json")
+    if content is None:
+        assert body in (None, b"", ""), f"{method} {path} {status}: body not documented"
+        return
+    schema = {
+        **_json_schema(copy.deepcopy(content["schema"])),
+        "components": _json_schema(copy.deepcopy(openapi()["components"])),
+    }
+    try:
+        jsonschema.Draft202012Validator(schema).validate(body)
+    except jsonschema.ValidationError as exc:
+        pytest.fail(f"{method} {path} {status} does not match the schema: {exc.message}")
+
+
+def _call(client: APIClient, operation: Operation, values: dict[str, Any], body: Any = None) -> Any:
+    method, path = operation
+    url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+    response = getattr(client, method.lower())(url, body, format="json")
+    data = response.json() if response.content else None
+    assert_matches(operation, response.status_code, data)
+    return response.status_code, data
+
+
+SESSIONS = "/api/v1/ai-sessions"
+ANY_ID = {
+    "device_id": "nope",
+    "handoff_id": "00000000-0000-0000-0000-000000000000",
+}
+
+
+def test_every_endpoint_is_walked() -> None:
+    """A new endpoint fails here until its success body is validated below (or named above)."""
+    walked = set(SUCCESS_WALK) | SUCCESS_NOT_YET_VALIDATED
+    missing = [op for op in endpoints() if op not in walked]
+    assert not missing, f"endpoints without a validated response: {missing}"
+    stale = sorted(walked - set(endpoints()))
+    assert not stale, f"listed but no longer in the URL conf: {stale}"
+
+
+def test_every_endpoint_documents_its_refusal_with_the_error_body(
+    engineer: User, stranger: User, api_client_for: ApiFor
+) -> None:
+    """Anonymous (401) answers of every endpoint; a foreign session's refusals."""
+    session = AISession.objects.create(account=engineer.account, user=engineer)
+    anonymous = APIClient()
+    foreign = api_client_for(stranger)
+    for operation in endpoints():
+        values = {
+            name: ANY_ID.get(name, 999_999) for name in re.findall(r"\{(\w+)\}", operation[1])
+        }
+        status, body = _call(anonymous, operation, values)
+        if operation[1].startswith("/api/v1/auth/"):
+            assert status in (400, 401), (operation, status)  # no credentials in the body
+        else:
+            assert status == 401, (operation, status)
+        assert set(body) >= {"detail", "code"}
+        if operation[1].startswith(f"{SESSIONS}/{{session_id}}"):
+            # Another account's session (whatever else the path names) is not found.
+            status, body = _call(foreign, operation, {**values, "session_id": session.pk})
+            # 404, or 400 where the body is read first (nothing about the session said).
+            assert status in (400, 404) and set(body) >= {"detail", "code"}, (operation, status)
+
+
+S = f"{SESSIONS}/{{session_id}}"
+F = f"{S}/suggested-fixes/{{fix_id}}"
+# The success walk over one real session, in order (each step may use what the last made).
+SUCCESS_WALK: dict[Operation, int] = {
+    ("POST", "/api/v1/ai-sessions"): 201,
+    ("GET", "/api/v1/ai-sessions"): 200,
+    ("GET", S): 200,
+    ("PATCH", S): 200,
+    ("POST", f"{S}/messages"): 201,
+    ("POST", f"{S}/messages/retry"): 409,
+    ("GET", f"{S}/facts"): 200,
+    ("POST", f"{S}/facts"): 201,
+    ("PATCH", f"{S}/facts/{{fact_id}}"): 200,
+    ("POST", f"{S}/facts/promote"): 201,
+    ("DELETE", f"{S}/facts/{{fact_id}}"): 204,
+    ("GET", f"{S}/suggested-fixes/active"): 200,
+    ("POST", f"{F}/apply"): 200,
+    ("PATCH", f"{F}/outcome"): 200,
+    ("DELETE", f"{F}/ai-outcome-proposal"): 200,
+    ("POST", f"{S}/resolution-note/preview"): 200,
+    ("POST", f"{S}/escalation-package/preview"): 200,
+    ("POST", f"{S}/escalation-package/post"): 200,
+    ("POST", f"{S}/resolution-note/post"): 200,
+    ("POST", f"{S}/reopen"): 200,
+}
+
+
+def test_the_sessions_api_answers_what_its_schema_says(
+    engineer: User, api_client_for: ApiFor
+) -> None:
+    client = api_client_for(engineer)
+    values: dict[str, Any] = {}
+    bodies: dict[Operation, Any] = {
+        ("POST", "/api/v1/ai-sessions"): {"problem": "Outlook keeps asking for a password"},
+        ("PATCH", S): {"psa_ticket_id": ""},
+        ("POST", f"{S}/messages"): {"content": "It started after the password change"},
+        ("POST", f"{S}/facts"): {"text": "Webmail works"},
+        ("PATCH", f"{S}/facts/{{fact_id}}"): {"text": "Webmail works in a browser"},
+        ("PATCH", f"{F}/outcome"): {
+            "outcome": "applied_partial",
+            "partial_notes": "Mail flows, calendar not",
+        },
+        ("POST", f"{S}/escalation-package/post"): {"reason": "Needs an Exchange admin"},
+        ("POST", f"{S}/reopen"): {"reason": "The customer called back"},
+    }
+    for operation, expected in SUCCESS_WALK.items():
+        body = bodies.get(operation)
+        if operation == ("POST", f"{S}/facts/promote"):
+            item = TaskItem.objects.filter(
+                session_id=values["session_id"], kind__in=[TaskKind.QUESTION, TaskKind.CHECK]
+            ).first()
+            assert item is not None, "the offline assistant proposes questions and checks"
+            body = {"task_item_id": str(item.uid), "text": "The profile was rebuilt"}
+        if operation == ("GET", f"{S}/suggested-fixes/active"):
+            session = AISession.objects.get(pk=values["session_id"])
+            values["fix_id"] = fixes.propose_fix(
+                session=session,
+                step=None,
+                title="Rebuild the Outlook profile",
+                description="Remove the cached credentials and the profile.",
+                confidence=70,
+                script="",
+                parameters=[],
+            ).pk
+        status, data = _call(client, operation, values, body)
+        assert status == expected, (operation, status, data)
+        if operation == ("POST", "/api/v1/ai-sessions"):
+            values["session_id"] = data["id"]
+        if operation == ("POST", f"{S}/facts"):
+            values["fact_id"] = data["id"]
+        if operation == ("GET", f"{S}/suggested-fixes/active"):
+            assert data["decision"] is None  # undecided is null, not ""

@@ -1,0 +1,55 @@
+"""The Redis publisher: a publish never waits on Redis, and events leave in order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from channels.layers import get_channel_layer
+
+from flowpilot.realtime import flush_published, publish
+
+pytestmark = pytest.mark.services
+
+
+def test_publish_returns_at_once_and_events_arrive_in_order() -> None:
+    layer = get_channel_layer()
+    assert layer is not None and "Redis" in type(layer).__name__
+
+    async def scenario() -> tuple[list[int], float]:
+        channel = await layer.new_channel()
+        await layer.group_add("test.publisher", channel)
+        started = time.perf_counter()
+        for n in range(20):
+            publish("test.publisher", "numbered", {"n": n})
+        spent = time.perf_counter() - started
+        got = [
+            (await asyncio.wait_for(layer.receive(channel), 10))["payload"]["n"] for _ in range(20)
+        ]
+        await layer.group_discard("test.publisher", channel)
+        return got, spent
+
+    got, spent = asyncio.run(scenario())
+    assert got == list(range(20))
+    assert spent < 0.5  # twenty hand-offs to the publisher thread, no Redis round trip each
+    assert flush_published(timeout=5)
+
+
+def test_an_unreachable_redis_is_logged_not_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    layer = get_channel_layer()
+
+    async def refused(group: str, message: dict[str, object]) -> None:
+        raise ConnectionError("refused")
+
+    monkeypatch.setattr(layer, "group_send", refused)
+    from flowpilot.resilience import redis_breaker
+
+    try:
+        publish("test.publisher", "lost", {})
+        assert flush_published(timeout=5)
+        assert "Channel layer unreachable: lost to test.publisher not pushed" in caplog.text
+    finally:
+        redis_breaker.reset()
