@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Role, User
+from accounts.models import User
 from flowpilot.errors import DomainError
 from handoffs.models import AppNotification, HandoffIntent, HandoffSeen, SessionHandoff
 from sessions_app.models import SessionStatus
@@ -114,29 +114,6 @@ def chips_hidden(user: User, handoff: SessionHandoff) -> bool:
     return HandoffSeen.objects.filter(
         handoff=handoff, user_id=user.pk, chips_hidden_at__isnull=False
     ).exists()
-
-
-def latest_handoff(session_id: int) -> SessionHandoff | None:
-    return (
-        SessionHandoff.objects.filter(session_id=session_id, intent=HandoffIntent.ESCALATE)
-        .select_related("claimed_by")
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def pickable_colleagues(user: User) -> list[User]:
-    """Colleagues an escalation may be aimed at (active engineers, admins and owners)."""
-    return list(
-        User.objects.filter(
-            account_id=user.account_id,
-            is_active=True,
-            role__in=(Role.OWNER, Role.ADMIN, Role.ENGINEER),
-        )
-        .exclude(pk=user.pk)
-        .only("id", "name", "email")
-        .order_by("name", "email")
-    )
 
 
 def my_open_escalations(user: User, *, limit: int = 5) -> list[SessionHandoff]:
