@@ -58,11 +58,10 @@ def created_payload(handoff: SessionHandoff) -> dict[str, Any]:
 
 
 def publish_handoff_created_on_commit(handoff: SessionHandoff) -> None:
-    transaction.on_commit(
-        lambda: publish(
-            escalations_group(handoff.account_id), HANDOFF_CREATED, created_payload(handoff)
-        )
-    )
+    # Rendered now, inside the transaction: the commit only hands the event to the publisher.
+    payload = created_payload(handoff)
+    group = escalations_group(handoff.account_id)
+    transaction.on_commit(lambda: publish(group, HANDOFF_CREATED, payload))
 
 
 def claimed_payload(

@@ -43,7 +43,9 @@ def test_signed_in_user_receives_own_pushes_only(
                 ws_url, additional_headers={**headers, "Cookie": their_cookie}
             ) as theirs,
         ):
-            await asyncio.sleep(0.2)
+            for ws in (mine, theirs):  # joined and reading: a ping answered, no guessed sleep
+                await ws.send('{"type":"ping"}')
+                assert (await _receive(ws))["type"] == "pong"
             await asyncio.to_thread(
                 publish, user_group(engineer.pk), "notification", {"title": "Hi"}
             )

@@ -352,8 +352,15 @@ class TestPages:
         history: dict[str, AISession],
         current: AISession,
     ) -> None:
-        html = client_for(engineer).get(f"/sessions/{current.pk}").content.decode()
-        assert "Solved before" in html
+        """The page shows the panel at once and loads its matches after (hx-trigger load)."""
+        client = client_for(engineer)
+        page = client.get(f"/sessions/{current.pk}").content.decode()
+        assert "Solved before" in page
+        assert f'hx-get="/sessions/{current.pk}/solved-before"' in page
+        assert 'hx-trigger="load, session-changed from:body"' in page
+        html = client.get(
+            f"/sessions/{current.pk}/solved-before", HTTP_HX_REQUEST="true"
+        ).content.decode()
         assert f'data-session-id="{history["outlook-password"].pk}"' in html
         assert "Tried before, didn&#x27;t work" in html or "Tried before, didn't work" in html
 
