@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -13,6 +14,7 @@ from django_htmx.http import reswap
 
 from flowpilot.errors import DomainError, Forbidden, NotFound
 from flowpilot.htmx import toast
+from flowpilot.views import page_not_found
 
 
 class ApiOptionalSlashMiddleware:
@@ -99,10 +101,43 @@ class RejectNulMiddleware:
 
 def nul_refused(request: HttpRequest) -> HttpResponse:
     from django.http import JsonResponse
-    from django.shortcuts import render
+
+    from flowpilot.views import error_page
 
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": NUL_MESSAGE, "code": "invalid_characters"}, status=400)
     if request.headers.get("HX-Request") == "true":
         return toast(reswap(HttpResponse(status=400), "none"), NUL_MESSAGE, "red")
-    return render(request, "errors/400.html", {"message": NUL_MESSAGE}, status=400)
+    return error_page(request, "errors/400.html", {"message": NUL_MESSAGE}, status=400)
+
+
+class ProductNotFoundMiddleware:
+    """
+    With DEBUG on (the demo) Django answers a 404 with its technical page instead of
+    ``handler404``. The demo shows the product's 404 all the same: an unknown path is answered
+    here before Django's resolver raises, and an ``Http404`` a view raises is rendered by the
+    handler. With DEBUG off this does nothing (Django calls the handler itself). The unknown
+    path's 404 still passes back through ``CommonMiddleware``, so the APPEND_SLASH redirect
+    keeps working.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info, getattr(request, "urlconf", None))
+            except Resolver404 as exception:
+                return page_not_found(request, exception)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Runs before PageDomainErrorMiddleware's (later in MIDDLEWARE): its NotFound → Http404
+        # re-raise would reach Django's DEBUG handler, so a page's NotFound is answered here.
+        page_not_found_error = isinstance(exception, NotFound) and not request.path.startswith(
+            "/api/"
+        )
+        if settings.DEBUG and (isinstance(exception, Http404) or page_not_found_error):
+            return page_not_found(request, exception)
+        return None

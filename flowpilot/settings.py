@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "flowpilot.middleware.PageDomainErrorMiddleware",
+    "flowpilot.middleware.ProductNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "flowpilot.urls"
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "handoffs.context_processors.bell",
                 "csp.context_processors.nonce",
             ],
+            "builtins": ["flowpilot.templating"],
             # Spelled out as django-template-partials documents it (its app config would set
             # the same): compiled templates are cached in every mode, and `name#partial`
             # resolves through the partials loader.

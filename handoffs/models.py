@@ -88,6 +88,12 @@ class SessionHandoff(models.Model):
                 name="handoff_awaiting_action_idx",
             ),
             models.Index(fields=["session", "-created_at"], name="handoff_session_idx"),
+            # The dashboard's "Picked up from me": a user's claimed escalations, latest first.
+            models.Index(
+                fields=["account", "from_user", "-claimed_at"],
+                condition=Q(intent="escalate", claimed_at__isnull=False),
+                name="handoff_picked_from_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -61,18 +61,40 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return when, pk
 
 
+# What the dashboard's "Waiting for pick-up" shows of each escalation (the queue shows it all).
+QUEUE_SUMMARY_COLUMNS = (
+    "id",
+    "created_at",
+    "session__id",
+    "session__problem_summary",
+    "session__psa_ticket_id",
+    "from_user__id",
+    "from_user__name",
+    "from_user__email",
+)
+
+
 def escalation_queue(
-    user: User, *, cursor: str | None = None, limit: int = QUEUE_PAGE
+    user: User,
+    *,
+    cursor: str | None = None,
+    limit: int = QUEUE_PAGE,
+    columns: tuple[str, ...] = (),
 ) -> QueuePage:
-    """Unclaimed escalations of the account except the user's own, newest first, with unread."""
+    """
+    Unclaimed escalations of the account except the user's own, newest first, with unread;
+    ``columns`` narrows the row to what a summary shows (``QUEUE_SUMMARY_COLUMNS``).
+    """
     qs = (
         _waiting(user)
-        .select_related("session", "from_user", "target_user")
+        .select_related("session", "from_user", *(() if columns else ("target_user",)))
         .annotate(
             seen_by_me=Exists(HandoffSeen.objects.filter(handoff=OuterRef("pk"), user_id=user.pk))
         )
         .order_by("-created_at", "-id")
     )
+    if columns:
+        qs = qs.only(*columns)
     if cursor:
         when, pk = decode_cursor(cursor)
         qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, id__lt=pk))
@@ -116,14 +138,57 @@ def chips_hidden(user: User, handoff: SessionHandoff) -> bool:
     ).exists()
 
 
-def my_open_escalations(user: User, *, limit: int = 5) -> list[SessionHandoff]:
-    """The dashboard's "My escalations": what the user escalated lately, claimed or not."""
+def latest_handoff(session_id: int) -> SessionHandoff | None:
+    return (
+        SessionHandoff.objects.filter(session_id=session_id, intent=HandoffIntent.ESCALATE)
+        .select_related("claimed_by")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def session_pickup_context(
+    request: Any, session: Any, fix: Any, context: dict[str, Any]
+) -> dict[str, Any]:
+    """
+    The session page's escalated banner (a fix card provider, registered in ``apps.py``): who
+    picked the escalation up and when, or that it is waiting. The claim's live push swaps the
+    same partial in. One query, for escalated sessions only.
+    """
+    if session.status not in ESCALATED_STATUSES:
+        return {}
+    handoff = latest_handoff(session.pk)
+    return {
+        "escalation_pickup_template": "handoffs/_session_pickup.html",
+        "session_id": session.pk,
+        "pickup_by": handoff.claimed_by if handoff is not None else None,
+        "pickup_at": handoff.claimed_at if handoff is not None else None,
+    }
+
+
+def picked_up_from_me(user: User, *, limit: int = 5) -> list[SessionHandoff]:
+    """The dashboard's "Picked up from me": the user's escalations a colleague claimed, the
+    latest pick-up first (one query through ``handoff_picked_from_idx``)."""
     return list(
         SessionHandoff.objects.filter(
-            account_id=user.account_id, from_user_id=user.pk, intent=HandoffIntent.ESCALATE
+            account_id=user.account_id,
+            from_user_id=user.pk,
+            intent=HandoffIntent.ESCALATE,
+            claimed_at__isnull=False,
         )
         .select_related("session", "claimed_by")
-        .order_by("-created_at")[:limit]
+        .only(
+            "id",
+            "claimed_at",
+            "session__id",
+            "session__problem_summary",
+            "session__psa_ticket_id",
+            "session__status",
+            "claimed_by__id",
+            "claimed_by__name",
+            "claimed_by__email",
+        )
+        .order_by("-claimed_at")[:limit]
     )
 
 

@@ -26,13 +26,15 @@ URL_SCHEMES = {"http", "https", "mailto"}
 CACHE_SIZE = 4096
 
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,3}[.)])\s+\S")
+_ORDERED_ITEM = re.compile(r"^\s{0,3}\d{1,3}[.)]\s+\S")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 
 
 def separate_lists(text: str) -> str:
     """
     Models write "Try this:\\n1. one\\n2. two" without the blank line Markdown needs before a
-    list, so the items would run into the paragraph. Insert that blank line (outside code
+    list, so the items would run into the paragraph; and "1. one\\n- then" (a bullet straight
+    after a numbered item) would run into the item. Insert that blank line (outside code
     fences) so plans and bullets render as lists.
     """
     lines = text.split("\n")
@@ -46,8 +48,14 @@ def separate_lists(text: str) -> str:
             and _LIST_ITEM.match(line)
             and out
             and out[-1].strip()
-            and not _LIST_ITEM.match(out[-1])
             and not out[-1].startswith((" ", "\t"))
+            and (
+                not _LIST_ITEM.match(out[-1])
+                or (
+                    not line.startswith((" ", "\t"))
+                    and bool(_ORDERED_ITEM.match(out[-1])) != bool(_ORDERED_ITEM.match(line))
+                )
+            )
         ):
             out.append("")
         out.append(line)

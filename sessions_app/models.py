@@ -14,6 +14,9 @@ from django.db import connection, models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import SafeString, mark_safe
+
+from sessions_app.markdown import render_markdown
 
 
 class SessionStatus(models.TextChoices):
@@ -240,6 +243,9 @@ class AISessionStep(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reply"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # An assistant step's Markdown as sanitised HTML, rendered once when the step is written
+    # (``save``; migration 0007 backfilled older steps): the page shows it as stored.
+    content_html = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = "session step"
@@ -249,6 +255,27 @@ class AISessionStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "content" in update_fields:
+            self.content_html = rendered_step_html(self.role, self.content)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "content_html"}
+        super().save(*args, **kwargs)
+
+    @property
+    def body_html(self) -> SafeString:
+        """The assistant's message as HTML: the stored render (rows written in bulk, which
+        skips ``save``, render here)."""
+        if self.content_html:
+            return mark_safe(self.content_html)  # noqa: S308 - nh3-sanitised when written
+        return render_markdown(self.content)
+
+
+def rendered_step_html(role: str, content: str) -> str:
+    """What ``content_html`` holds: the sanitised Markdown of an assistant step, else ""."""
+    return str(render_markdown(content)) if role == StepRole.ASSISTANT else ""
 
 
 class TaskKind(models.TextChoices):

@@ -7,10 +7,13 @@ of another session or account.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db import connection
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 
 from accounts.models import User
 from flowpilot.errors import NotFound
@@ -19,6 +22,8 @@ from sessions_app.models import (
     AISession,
     AISessionStep,
     Fact,
+    FixStatus,
+    SessionStatus,
     StepRole,
     SuggestedFix,
     TaskItem,
@@ -71,7 +76,12 @@ def account_sessions(
 
 
 def my_sessions_page(
-    user: User, *, limit: int, after: Q | None = None, columns: tuple[str, ...] = ()
+    user: User,
+    *,
+    limit: int,
+    after: Q | None = None,
+    columns: tuple[str, ...] = (),
+    annotate: dict[str, Any] | None = None,
 ) -> list[AISession]:
     """
     Up to ``limit`` of the user's sessions (started or picked up), newest activity first,
@@ -85,9 +95,82 @@ def my_sessions_page(
     order = ("-updated_at", "-id")
     started = base.filter(user=user).order_by(*order).values("pk")[:limit]
     picked = base.filter(escalated_to=user).order_by(*order).values("pk")[:limit]
-    rows = AISession.objects.filter(Q(pk__in=started) | Q(pk__in=picked))
+    if connection.features.supports_slicing_ordering_in_compound:
+        # One IN over the UNION of both halves: an OR of two IN subqueries makes PostgreSQL
+        # scan the whole table to test every row against both.
+        rows = AISession.objects.filter(pk__in=started.union(picked))
+    else:  # SQLite: no LIMIT inside a UNION's halves (its planner takes the OR well)
+        rows = AISession.objects.filter(Q(pk__in=started) | Q(pk__in=picked))
     rows = rows.only(*columns) if columns else rows.select_related("user")
+    if annotate:
+        rows = rows.annotate(**annotate)
     return list(rows.order_by(*order)[:limit])
+
+
+OPEN_SESSIONS_LIMIT = 8
+IDLE_AFTER = timedelta(days=1)
+OPEN_STATUSES = (SessionStatus.ACTIVE, SessionStatus.ESCALATED, SessionStatus.PARKED)
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """One row of the dashboard's "My open sessions": the session and where it stands."""
+
+    session: AISession
+    state: str  # escalated, parked, verify, fix_proposed, active
+    label: str
+    detail: str = ""
+    idle_days: int = 0
+
+
+def _open_state(session: AISession, fix: tuple[str, str] | None) -> tuple[str, str, str]:
+    if session.status == SessionStatus.ESCALATED:
+        return "escalated", "Escalated", "Waiting for a senior to pick it up"
+    if session.status == SessionStatus.PARKED:
+        return "parked", "Parked", ""
+    if fix is not None and fix[0] == FixStatus.APPLIED_PENDING:
+        return "verify", "Waiting to verify", fix[1]
+    if fix is not None and fix[0] == FixStatus.PROPOSED:
+        return "fix_proposed", "Fix proposed", ""
+    return "active", "In progress", ""
+
+
+def my_open_sessions(user: User, *, limit: int = OPEN_SESSIONS_LIMIT) -> list[OpenSession]:
+    """
+    The user's unresolved sessions (started or picked up), newest activity first, each with
+    its state: escalated, parked, a fix waiting to verify (with the reason), a fix proposed,
+    or in progress; ``idle_days`` when nothing moved for more than a day. One query: the
+    bounded page (``my_sessions_page``) with the active fix of each row.
+    """
+    columns = ("id", "problem_summary", "psa_ticket_id", "status", "updated_at", "user_id")
+    active_fix = SuggestedFix.objects.filter(session=OuterRef("pk"), superseded_at__isnull=True)
+    rows = my_sessions_page(
+        user,
+        limit=limit,
+        after=Q(status__in=OPEN_STATUSES),
+        columns=columns,
+        annotate={
+            "fix_status": Subquery(active_fix.values("status")[:1]),
+            "fix_pending_reason": Subquery(active_fix.values("pending_reason")[:1]),
+        },
+    )
+    now = timezone.now()
+    result = []
+    for row in rows:
+        fix_status = getattr(row, "fix_status", None)
+        fix = (fix_status, getattr(row, "fix_pending_reason", "") or "") if fix_status else None
+        state, label, detail = _open_state(row, fix)
+        idle = now - row.updated_at
+        result.append(
+            OpenSession(
+                session=row,
+                state=state,
+                label=label,
+                detail=detail,
+                idle_days=idle.days if idle > IDLE_AFTER else 0,
+            )
+        )
+    return result
 
 
 # --- steps ----------------------------------------------------------------------------------

@@ -40,7 +40,6 @@ from flowpilot.htmx import events, toast
 from sessions_app import selectors
 from sessions_app.access import can_edit, can_reopen, get_session
 from sessions_app.fix_context import fix_panel_context
-from sessions_app.memory import selectors as memory_selectors
 from sessions_app.models import AISession, AISessionStep, SessionStatus
 from sessions_app.ports import ticket_links
 from sessions_app.services import assistant, chat, facts, lane, sessions
@@ -252,12 +251,6 @@ def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
         # The inline editor only for those who may save it (a viewer's ?edit= shows the text).
         "editing_fact_id": _int(request.GET.get("edit")) if can_act else None,
         "autostart": _autostart(page.pending_step),
-        # "Solved before": from what the page already read (no step or fact query of its own).
-        "solved_before": memory_selectors.similar_for_session(
-            session,
-            facts=[fact.text for fact in page.facts],
-            first_message=None if page.hidden_steps or not page.steps else page.steps[0].content,
-        ),
     }
     return render(request, "sessions_app/detail.html", context)
 

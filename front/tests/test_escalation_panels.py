@@ -23,7 +23,7 @@ class TestEscalationPanels:
     ) -> None:
         handoff = escalate(engineer)
         client = client_for(engineer)
-        assert "Waiting for pick-up</span>" in client.get("/").content.decode()
+        assert "Waiting for a senior to pick it up" in client.get("/").content.decode()
         services.claim_handoff(actor=teammate, session_id=handoff.session_id, handoff_id=handoff.pk)
         html = client.get("/").content.decode()
         assert 'data-testid="my-escalations"' in html

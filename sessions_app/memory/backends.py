@@ -20,7 +20,10 @@ from django.db.models.functions import Length
 from sessions_app.memory import text
 from sessions_app.memory_models import SessionSearchDocument, SessionSearchTerm
 
-Mode = Literal["all", "any"]
+# Which documents are candidates: those with every word ("all"), any word ("any"), or at least
+# two of the words ("pairs": any two of them together, which the GIN index answers from the
+# words' posting lists without reading the documents that share only one common word).
+Mode = Literal["all", "any", "pairs"]
 # pg_trgm's default similarity threshold (the ``%`` operator).
 TRIGRAM_THRESHOLD = 0.3
 DOC = SessionSearchDocument._meta.db_table
@@ -32,8 +35,28 @@ class Engine(Protocol):
     def corrections(self, account_id: int, words: list[str]) -> dict[str, str]: ...
 
     def candidates(
-        self, queryset: QuerySet[SessionSearchDocument], words: list[str], mode: Mode, limit: int
-    ) -> list[SessionSearchDocument]: ...
+        self,
+        queryset: QuerySet[SessionSearchDocument],
+        words: list[str],
+        mode: Mode,
+        limit: int,
+        *,
+        rank_words: list[str] | None = None,
+    ) -> list[SessionSearchDocument]:
+        """
+        The ``limit`` best documents of ``queryset`` that match ``words`` in ``mode``, ranked
+        by the engine over ``rank_words`` (default: ``words``).
+        """
+        ...
+
+
+def groups(words: list[str], mode: Mode) -> list[list[str]]:
+    """The alternatives a document may match, each a set of words it must all have."""
+    if mode == "all":
+        return [words]
+    if mode == "pairs" and len(words) > 2:
+        return [[first, second] for i, first in enumerate(words) for second in words[i + 1 :]]
+    return [[word] for word in words]
 
 
 def _best(word: str, rows: list[tuple[str, int]]) -> str | None:
@@ -65,16 +88,25 @@ class PostgresEngine:
             return dict(cursor.fetchall())
 
     def candidates(
-        self, queryset: QuerySet[SessionSearchDocument], words: list[str], mode: Mode, limit: int
+        self,
+        queryset: QuerySet[SessionSearchDocument],
+        words: list[str],
+        mode: Mode,
+        limit: int,
+        *,
+        rank_words: list[str] | None = None,
     ) -> list[SessionSearchDocument]:
-        query = (" or " if mode == "any" else " ").join(words)
+        # websearch syntax: words side by side are AND-ed, "or" separates alternatives (the
+        # words are keywords: letters and digits only).
+        match = " or ".join(" ".join(group) for group in groups(words, mode))
+        rank = " or ".join(rank_words or words)
         tsquery = "websearch_to_tsquery('english', %s)"
         return list(
             queryset.extra(  # noqa: S610 - fixed SQL, bound values
                 select={"engine_rank": f"ts_rank_cd(search_vector, {tsquery})"},
-                select_params=[query],
+                select_params=[rank],
                 where=[f"search_vector @@ {tsquery}"],
-                params=[query],
+                params=[match],
             ).order_by("-engine_rank", "-id")[:limit]
         )
 
@@ -98,9 +130,19 @@ class SqliteEngine:
         return found
 
     def candidates(
-        self, queryset: QuerySet[SessionSearchDocument], words: list[str], mode: Mode, limit: int
+        self,
+        queryset: QuerySet[SessionSearchDocument],
+        words: list[str],
+        mode: Mode,
+        limit: int,
+        *,
+        rank_words: list[str] | None = None,
     ) -> list[SessionSearchDocument]:
-        match = (" OR " if mode == "any" else " AND ").join(f'"{word}"' for word in words)
+        # bm25 ranks by the MATCH expression itself; ``rank_words`` only matter on PostgreSQL,
+        # where candidates are few and the shared scorer decides the order anyway.
+        match = " OR ".join(
+            "(" + " AND ".join(f'"{word}"' for word in group) + ")" for group in groups(words, mode)
+        )
         return list(
             queryset.extra(  # noqa: S610 - fixed SQL, bound values
                 select={"engine_rank": f"-bm25({FTS}, 10.0, 4.0, 4.0, 2.0, 1.0)"},

@@ -50,6 +50,12 @@ SIMILAR_LIMIT = 5
 SIMILAR_TERMS = 12
 SIMILAR_CANDIDATES = 60
 SIMILAR_MIN_SCORE = 0.12
+# The words a similar-sessions query looks documents up by: the most distinctive few. A word in
+# more than COMMON_SHARE of the account's documents ("monday", "password") still counts in the
+# ranking but finds no candidates by itself (below COMMON_FLOOR documents no word is common).
+RETRIEVAL_TERMS = 8
+COMMON_SHARE = 0.02
+COMMON_FLOOR = 50
 SEARCH_CANDIDATES = 200
 MIN_CORRECTABLE = 4
 QUERY_WORDS = 32
@@ -83,6 +89,9 @@ class PreparedQuery:
     corrections: dict[str, str]
     idf: dict[str, float]
     patterns: dict[str, re.Pattern[str]] = field(repr=False)
+    # How many documents use each term, and how many the account has.
+    counts: dict[str, int] = field(default_factory=dict, repr=False)
+    total: int = 0
 
     @property
     def empty(self) -> bool:
@@ -142,7 +151,12 @@ def prepare_query(
     total = counts.pop(DOCS_TERM, 0)
     if not total:
         return PreparedQuery(words=words, terms=[], corrections={}, idf={}, patterns={})
-    unknown = [word for word in words if word not in counts and len(word) >= MIN_CORRECTABLE]
+    # Only words are corrected: "ws004711" or "482" is an identifier, not a typo of a neighbour.
+    unknown = [
+        word
+        for word in words
+        if word not in counts and len(word) >= MIN_CORRECTABLE and word.isalpha()
+    ]
     corrections = engine().corrections(account_id, unknown) if unknown else {}
     if corrections:
         counts.update(
@@ -158,6 +172,11 @@ def prepare_query(
         ]
     )
     terms = [term for term in terms if counts.get(term, 0) > 0]
+    # "prompt" and "prompts" are one word to the scorer (one pattern matches both): keep one.
+    by_stem: dict[str, str] = {}
+    for term in terms:
+        by_stem.setdefault(text.stem(term), term)
+    terms = list(by_stem.values())
     idf = {term: math.log(1 + total / counts[term]) for term in terms}
     if max_terms is not None and len(terms) > max_terms:
         # The most distinctive words say most about a problem ("ost", "dpd"); common ones
@@ -172,8 +191,26 @@ def prepare_query(
         for term in terms
     }
     return PreparedQuery(
-        words=words, terms=terms, corrections=corrections, idf=idf, patterns=patterns
+        words=words,
+        terms=terms,
+        corrections=corrections,
+        idf=idf,
+        patterns=patterns,
+        counts={term: counts[term] for term in terms},
+        total=total,
     )
+
+
+def retrieval_terms(query: PreparedQuery) -> list[str]:
+    """
+    The words similar sessions are looked up by: the distinctive ones (at most
+    ``RETRIEVAL_TERMS``, rarest first), or the three rarest when fewer are distinctive. A word
+    half the index uses would make the engine rank tens of thousands of documents.
+    """
+    rarest = sorted(query.terms, key=lambda term: (query.counts[term], term))
+    ceiling = max(COMMON_SHARE * query.total, COMMON_FLOOR)
+    distinctive = [term for term in rarest if query.counts[term] <= ceiling]
+    return (distinctive if len(distinctive) >= 3 else rarest[:3])[:RETRIEVAL_TERMS]
 
 
 def score_document(document: SessionSearchDocument, query: PreparedQuery) -> Match:
@@ -219,9 +256,17 @@ def ranked_matches(
     if query.empty:
         return []
     base = queryset if queryset is not None else _base(account_id)
-    found = engine().candidates(base, query.terms, mode, candidates)
+    if mode == "pairs":
+        found = engine().candidates(
+            base, retrieval_terms(query), mode, candidates, rank_words=query.terms
+        )
+    else:
+        found = engine().candidates(base, query.terms, mode, candidates)
     if not found and mode == "all" and len(query.terms) > 1:
-        found = engine().candidates(base, query.terms, "any", candidates)
+        # No document has every word: those with any of the distinctive ones.
+        found = engine().candidates(
+            base, retrieval_terms(query), "any", candidates, rank_words=query.terms
+        )
     return _rank(found, query)
 
 
@@ -244,10 +289,11 @@ def similar_to_text(
     base = _base(account_id)
     if exclude_session_id is not None:
         base = base.exclude(session_id=exclude_session_id)
+    # One shared word ("change") is not a similar problem when the session says more: with
+    # three words or more, a candidate shares at least two of the distinctive ones.
     matches = ranked_matches(
-        account_id, query, mode="any", candidates=SIMILAR_CANDIDATES, queryset=base
+        account_id, query, mode="pairs", candidates=SIMILAR_CANDIDATES, queryset=base
     )
-    # One shared word ("change") is not a similar problem when the session says more.
     needed = 2 if len(query.terms) > 2 else 1
     return [
         match for match in matches if match.score >= SIMILAR_MIN_SCORE and len(match.why) >= needed

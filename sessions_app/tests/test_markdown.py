@@ -81,3 +81,12 @@ def test_rendering_the_same_text_again_is_served_from_the_cache() -> None:
     hits = markdown._render.cache_info().hits
     assert render_markdown(text) == render_markdown(text)
     assert markdown._render.cache_info().hits == hits + 2
+
+
+def test_a_bullet_straight_after_a_numbered_item_starts_its_own_list() -> None:
+    """ "1. one\\n- then" renders an <ol> and a <ul>, not the bullet inside the last item;
+    an indented bullet stays nested."""
+    html = render_markdown("Plan:\n1. Clear the credential\n2. Restart Outlook\n- then tell me")
+    assert "<li>Restart Outlook</li>\n</ol>" in html and "<ul>\n<li>then tell me</li>" in html
+    nested = render_markdown("1. Open Outlook\n    - in safe mode\n2. Sign in")
+    assert "<ul>" in nested and nested.count("<ol>") == 1

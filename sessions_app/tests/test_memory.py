@@ -352,8 +352,15 @@ class TestPages:
         history: dict[str, AISession],
         current: AISession,
     ) -> None:
-        html = client_for(engineer).get(f"/sessions/{current.pk}").content.decode()
-        assert "Solved before" in html
+        """The page shows the panel at once and loads its matches after (hx-trigger load)."""
+        client = client_for(engineer)
+        page = client.get(f"/sessions/{current.pk}").content.decode()
+        assert "Solved before" in page
+        assert f'hx-get="/sessions/{current.pk}/solved-before"' in page
+        assert 'hx-trigger="load, session-changed from:body"' in page
+        html = client.get(
+            f"/sessions/{current.pk}/solved-before", HTTP_HX_REQUEST="true"
+        ).content.decode()
         assert f'data-session-id="{history["outlook-password"].pk}"' in html
         assert "Tried before, didn&#x27;t work" in html or "Tried before, didn't work" in html
 
@@ -422,3 +429,110 @@ class TestPages:
         assert everything.count('data-testid="history-result"') == 3
         bad = client.get("/sessions/history", {"from": "nope"})
         assert bad.status_code == 200 and b"field-error" in bad.content
+
+
+class TestQueryPlanning:
+    """What keeps similar sessions fast on a big index: distinctive words, two of them."""
+
+    @staticmethod
+    def _query(counts: dict[str, int], total: int) -> selectors.PreparedQuery:
+        terms = list(counts)
+        return selectors.PreparedQuery(
+            words=terms,
+            terms=terms,
+            corrections={},
+            idf=dict.fromkeys(terms, 1.0),
+            patterns={},
+            counts=counts,
+            total=total,
+        )
+
+    def test_common_words_rank_but_do_not_retrieve(self) -> None:
+        query = self._query(
+            {"monday": 15_000, "outlook": 1_200, "ost": 40, "rebuild": 90, "password": 3_300},
+            total=100_000,
+        )
+        # Rarest first; "monday" and "password" (over 2 % of the documents) are left out.
+        assert selectors.retrieval_terms(query) == ["ost", "rebuild", "outlook"]
+
+    def test_with_fewer_than_three_distinctive_words_the_three_rarest_retrieve(self) -> None:
+        query = self._query({"monday": 15_000, "password": 3_300, "outlook": 2_600}, 100_000)
+        assert selectors.retrieval_terms(query) == ["outlook", "password", "monday"]
+
+    def test_a_small_index_has_no_common_words(self) -> None:
+        query = self._query({"outlook": 30, "password": 12, "monday": 45}, total=45)
+        assert selectors.retrieval_terms(query) == ["password", "outlook", "monday"]
+
+    def test_pairs_need_two_words_together(self) -> None:
+        from sessions_app.memory.backends import groups
+
+        assert groups(["a", "b", "c"], "pairs") == [["a", "b"], ["a", "c"], ["b", "c"]]
+        assert groups(["a", "b"], "pairs") == [["a"], ["b"]]
+        assert groups(["a", "b"], "all") == [["a", "b"]]
+
+    def test_a_session_sharing_one_word_is_not_a_candidate(
+        self, engineer: User, history: dict[str, AISession]
+    ) -> None:
+        # Each word is in one past session, none has two of them.
+        text = "credential ost forticlient"
+        assert len(selectors.prepare_query(engineer.account_id, text).terms) == 3
+        assert selectors.similar_to_text(engineer.account_id, text) == []
+        both = selectors.similar_to_text(engineer.account_id, "credential password forticlient")
+        assert [match.session_id for match in both] == [history["outlook-password"].pk]
+
+    def test_why_lists_a_word_once_whatever_its_form(
+        self, engineer: User, history: dict[str, AISession]
+    ) -> None:
+        query = selectors.prepare_query(
+            engineer.account_id, "password passwords prompts prompt outlook"
+        )
+        assert [selectors.text.stem(term) for term in query.terms] == [
+            "password",
+            "prompt",
+            "outlook",
+        ]
+        found = selectors.similar_to_text(
+            engineer.account_id, "Outlook prompts prompting for passwords password"
+        )
+        assert found and found[0].session_id == history["outlook-password"].pk
+        stems = [selectors.text.stem(word) for word in found[0].why]
+        assert len(stems) == len(set(stems))
+
+    def test_identifiers_are_not_typo_corrected(
+        self, engineer: User, history: dict[str, AISession]
+    ) -> None:
+        query = selectors.prepare_query(engineer.account_id, "ws482 48214 outlok")
+        assert query.corrections == {"outlok": "outlook"}
+
+
+def test_the_gin_index_has_no_pending_list() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's GIN index only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'searchdoc_vector_gin'")
+        (options,) = cursor.fetchone()
+    assert "fastupdate=off" in (options or [])
+
+
+def test_demo_history_gives_solved_before_and_history_content() -> None:
+    from accounts import demo as accounts_demo
+    from sessions_app.memory import demo
+
+    accounts_demo.seed()
+    created = demo.seed()
+    assert created == len(demo.HISTORY)
+    assert demo.seed() == 0  # a second run adds nothing
+    jane = User.objects.get(email="jane@northwind.example")
+    docs = SessionSearchDocument.objects.filter(account_id=jane.account_id)
+    assert docs.count() == created
+    # Spread over the past weeks, by both engineers.
+    assert len({doc.resolved_at.date() for doc in docs}) == created
+    assert {doc.engineer_name for doc in docs} == {"Jane Cooper", "Sam Patel"}
+    found = selectors.similar_to_text(
+        jane.account_id, "Outlook keeps asking for a password and mail is not syncing"
+    )
+    assert found and found[0].document.fix_title == "Clear cached Office credentials"
+    page = selectors.search(jane.account_id, "", filters=selectors.SearchFilters())
+    assert len(page.matches) == min(20, created)
