@@ -147,6 +147,25 @@ def latest_handoff(session_id: int) -> SessionHandoff | None:
     )
 
 
+def session_pickup_context(
+    request: Any, session: Any, fix: Any, context: dict[str, Any]
+) -> dict[str, Any]:
+    """
+    The session page's escalated banner (a fix card provider, registered in ``apps.py``): who
+    picked the escalation up and when, or that it is waiting. The claim's live push swaps the
+    same partial in. One query, for escalated sessions only.
+    """
+    if session.status not in ESCALATED_STATUSES:
+        return {}
+    handoff = latest_handoff(session.pk)
+    return {
+        "escalation_pickup_template": "handoffs/_session_pickup.html",
+        "session_id": session.pk,
+        "pickup_by": handoff.claimed_by if handoff is not None else None,
+        "pickup_at": handoff.claimed_at if handoff is not None else None,
+    }
+
+
 def pickable_colleagues(user: User) -> list[User]:
     """Colleagues an escalation may be aimed at (active engineers, admins and owners)."""
     return list(
