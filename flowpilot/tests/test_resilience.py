@@ -25,10 +25,15 @@ def down() -> str:
 
 def test_a_failure_opens_the_breaker_and_callers_fall_back_without_calling() -> None:
     calls: list[str] = []
+
+    def service() -> str:
+        calls.append("service")
+        return "up"
+
     breaker = CircuitBreaker("Test", probe=lambda: None)
     assert breaker.call(down, lambda: "fallback") == "fallback"
     assert breaker.is_open() and "refused" in breaker.last_error
-    assert breaker.call(lambda: calls.append("service") or "up", lambda: "fallback") == "fallback"
+    assert breaker.call(service, lambda: "fallback") == "fallback"
     assert calls == []
 
 
