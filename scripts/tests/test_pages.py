@@ -16,7 +16,7 @@ from scripts.parameters import REDACTED
 
 pytestmark = pytest.mark.django_db
 ClientFor = Callable[[User], Client]
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def _extra_templates(user: User, count: int) -> None:
