@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Role, User
+from accounts.models import User
 from flowpilot.errors import DomainError
 from handoffs.models import AppNotification, HandoffIntent, HandoffSeen, SessionHandoff
 from sessions_app.models import SessionStatus
@@ -164,20 +164,6 @@ def session_pickup_context(
         "pickup_by": handoff.claimed_by if handoff is not None else None,
         "pickup_at": handoff.claimed_at if handoff is not None else None,
     }
-
-
-def pickable_colleagues(user: User) -> list[User]:
-    """Colleagues an escalation may be aimed at (active engineers, admins and owners)."""
-    return list(
-        User.objects.filter(
-            account_id=user.account_id,
-            is_active=True,
-            role__in=(Role.OWNER, Role.ADMIN, Role.ENGINEER),
-        )
-        .exclude(pk=user.pk)
-        .only("id", "name", "email")
-        .order_by("name", "email")
-    )
 
 
 def picked_up_from_me(user: User, *, limit: int = 5) -> list[SessionHandoff]:

@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from sessions_app.memory import selectors
+from sessions_app.memory import selectors, text
 from sessions_app.memory.corpus import SESSIONS
 from sessions_app.memory.history import record_past_session
 from sessions_app.memory.indexing import index_session
@@ -486,7 +486,7 @@ class TestQueryPlanning:
         query = selectors.prepare_query(
             engineer.account_id, "password passwords prompts prompt outlook"
         )
-        assert [selectors.text.stem(term) for term in query.terms] == [
+        assert [text.stem(term) for term in query.terms] == [
             "password",
             "prompt",
             "outlook",
@@ -495,7 +495,7 @@ class TestQueryPlanning:
             engineer.account_id, "Outlook prompts prompting for passwords password"
         )
         assert found and found[0].session_id == history["outlook-password"].pk
-        stems = [selectors.text.stem(word) for word in found[0].why]
+        stems = [text.stem(word) for word in found[0].why]
         assert len(stems) == len(set(stems))
 
     def test_identifiers_are_not_typo_corrected(
