@@ -130,12 +130,6 @@ def account_people(viewer: User) -> list[dict[str, Any]]:
 AUDIT_PAGE_SIZE = 50
 
 
-def recent_audit_events(user: User, *, limit: int = AUDIT_PAGE_SIZE) -> list[AuditEvent]:
-    """The account's newest audit events, actor joined: one query whatever the table size."""
-    qs = scoped(AuditEvent, user.account).select_related("actor")
-    return list(qs.order_by("-created_at", "-id")[:limit])
-
-
 @dataclass(frozen=True)
 class AuditFilters:
     type: str = ""

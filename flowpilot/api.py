@@ -59,9 +59,3 @@ def _first_message(fields: dict[str, Any]) -> str:
         if isinstance(errors, str):
             return errors
     return ""
-
-
-class Unprocessable422(exceptions.ValidationError):
-    """A validation error answered with 422 instead of 400."""
-
-    status_code = 422

@@ -16,7 +16,6 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -139,11 +138,6 @@ atexit.register(_publisher.flush)
 def flush_published(timeout: float = 2.0) -> bool:
     """Block until this process's queued events are sent (commands, tests, benchmarks)."""
     return _publisher.flush(timeout)
-
-
-def publish_on_commit(group: str, event_type: str, payload: dict[str, Any]) -> None:
-    """Publish once the current transaction commits; nothing is sent for a rolled-back one."""
-    transaction.on_commit(lambda: publish(group, event_type, payload))
 
 
 # --- websocket refusals -------------------------------------------------------------------

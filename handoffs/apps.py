@@ -15,6 +15,12 @@ class HandoffsConfig(AppConfig):
 
         register_escalation_writer(escalate_via_handoff)
 
+        # The junior's session page says who picked the escalation up (live on claim).
+        from handoffs.selectors import session_pickup_context
+        from sessions_app.fix_context import register_fix_card_provider
+
+        register_fix_card_provider(session_pickup_context)
+
         # The analytics' time to first action: a step saved after a pick-up stamps the hand-off.
         from django.db.models.signals import post_save
 

@@ -58,11 +58,10 @@ def created_payload(handoff: SessionHandoff) -> dict[str, Any]:
 
 
 def publish_handoff_created_on_commit(handoff: SessionHandoff) -> None:
-    transaction.on_commit(
-        lambda: publish(
-            escalations_group(handoff.account_id), HANDOFF_CREATED, created_payload(handoff)
-        )
-    )
+    # Rendered now, inside the transaction: the commit only hands the event to the publisher.
+    payload = created_payload(handoff)
+    group = escalations_group(handoff.account_id)
+    transaction.on_commit(lambda: publish(group, HANDOFF_CREATED, payload))
 
 
 def claimed_payload(
@@ -87,13 +86,56 @@ def claimed_payload(
     }
 
 
+HANDOFF_PICKED_UP = "handoff_picked_up"
+
+
+def picked_up_payload(
+    *, handoff_id: str, session_id: int, claimed_by: User, claimed_at: datetime
+) -> dict[str, Any]:
+    """For the escalator (their own channel): the session page's banner line, swapped in."""
+    line = render_to_string(
+        "handoffs/_session_pickup.html",
+        {"session_id": session_id, "pickup_by": claimed_by, "pickup_at": claimed_at, "oob": True},
+    )
+    return {
+        "handoff_id": handoff_id,
+        "session_id": session_id,
+        "claimed_by": _user_ref(claimed_by),
+        "claimed_at": claimed_at.isoformat(),
+        "html": line,
+    }
+
+
 def publish_handoff_claimed_on_commit(
-    *, account_id: int, handoff_id: str, session_id: int, claimed_by: User, claimed_at: datetime
+    *,
+    account_id: int,
+    handoff_id: str,
+    session_id: int,
+    claimed_by: User,
+    claimed_at: datetime,
+    escalator_id: int | None = None,
 ) -> None:
+    """Every queue drops the card; the escalator's pages (bell socket) hear who picked it up."""
     payload = claimed_payload(
         handoff_id=handoff_id, session_id=session_id, claimed_by=claimed_by, claimed_at=claimed_at
     )
-    transaction.on_commit(lambda: publish(escalations_group(account_id), HANDOFF_CLAIMED, payload))
+    mine = (
+        picked_up_payload(
+            handoff_id=handoff_id,
+            session_id=session_id,
+            claimed_by=claimed_by,
+            claimed_at=claimed_at,
+        )
+        if escalator_id is not None
+        else None
+    )
+
+    def send() -> None:
+        publish(escalations_group(account_id), HANDOFF_CLAIMED, payload)
+        if mine is not None and escalator_id is not None:
+            publish(user_group(escalator_id), HANDOFF_PICKED_UP, mine)
+
+    transaction.on_commit(send)
 
 
 def assessment_payload(handoff: SessionHandoff) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Role, User
+from accounts.models import User
 from flowpilot.errors import DomainError
 from handoffs.models import AppNotification, HandoffIntent, HandoffSeen, SessionHandoff
 from sessions_app.models import SessionStatus
@@ -147,18 +147,23 @@ def latest_handoff(session_id: int) -> SessionHandoff | None:
     )
 
 
-def pickable_colleagues(user: User) -> list[User]:
-    """Colleagues an escalation may be aimed at (active engineers, admins and owners)."""
-    return list(
-        User.objects.filter(
-            account_id=user.account_id,
-            is_active=True,
-            role__in=(Role.OWNER, Role.ADMIN, Role.ENGINEER),
-        )
-        .exclude(pk=user.pk)
-        .only("id", "name", "email")
-        .order_by("name", "email")
-    )
+def session_pickup_context(
+    request: Any, session: Any, fix: Any, context: dict[str, Any]
+) -> dict[str, Any]:
+    """
+    The session page's escalated banner (a fix card provider, registered in ``apps.py``): who
+    picked the escalation up and when, or that it is waiting. The claim's live push swaps the
+    same partial in. One query, for escalated sessions only.
+    """
+    if session.status not in ESCALATED_STATUSES:
+        return {}
+    handoff = latest_handoff(session.pk)
+    return {
+        "escalation_pickup_template": "handoffs/_session_pickup.html",
+        "session_id": session.pk,
+        "pickup_by": handoff.claimed_by if handoff is not None else None,
+        "pickup_at": handoff.claimed_at if handoff is not None else None,
+    }
 
 
 def picked_up_from_me(user: User, *, limit: int = 5) -> list[SessionHandoff]:

@@ -40,10 +40,9 @@ from handoffs.models import (
     AssessmentStatus,
     HandoffIntent,
     HandoffSeen,
-    NotificationKind,
     SessionHandoff,
 )
-from handoffs.notifications import NOTIFY_ROLES, notification_recipients, notification_title
+from handoffs.notifications import NOTIFY_ROLES, create_notifications
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.ports import ticket_writeback
 from sessions_app.services.previews import build_bundle, cached_preview, get_preview
@@ -312,28 +311,6 @@ def _write_handoff(
     )
 
 
-def create_notifications(*, handoff: SessionHandoff, session: AISession, actor: User) -> int:
-    title = notification_title(
-        from_user=actor, problem=session.problem_summary, ticket=session.psa_ticket_id
-    )
-    body = handoff.reason or "Open it to see the package and pick it up."
-    rows = [
-        AppNotification(
-            account_id=session.account_id,
-            user=user,
-            kind=NotificationKind.HANDOFF_CREATED,
-            title=title,
-            body=body,
-            link=handoff.get_absolute_url(),
-            handoff=handoff,
-            created_at=handoff.created_at,
-        )
-        for user in notification_recipients(account_id=session.account_id, escalator=actor)
-    ]
-    AppNotification.objects.bulk_create(rows)
-    return len(rows)
-
-
 def escalate_via_handoff(
     *, session: AISession, actor: User, markdown: str | None, reason: str
 ) -> PostResult:
@@ -374,8 +351,8 @@ def _claim_sql() -> str:
     """
     PostgreSQL: the pick-up in one statement. The conditional UPDATE ``WHERE claimed_by IS
     NULL`` decides the race; the same statement points the session at the winner and marks the
-    hand-off seen (data-modifying CTEs run once, whether read or not). It returns the number of
-    hand-offs won: 1 or 0.
+    hand-off seen (data-modifying CTEs run once, whether read or not). It returns the escalator
+    of the hand-off won, or no row.
     """
     handoffs = SessionHandoff._meta.db_table
     sessions = AISession._meta.db_table
@@ -385,7 +362,7 @@ def _claim_sql() -> str:
             UPDATE {handoffs} SET claimed_by_id = %(actor)s, claimed_at = %(now)s
             WHERE id = %(handoff)s AND account_id = %(account)s AND session_id = %(session)s
               AND intent = %(intent)s AND claimed_by_id IS NULL AND from_user_id <> %(actor)s
-            RETURNING id, session_id
+            RETURNING id, session_id, from_user_id
         ), moved AS (
             UPDATE {sessions} AS s SET escalated_to_id = %(actor)s, updated_at = %(now)s
             FROM won WHERE s.id = won.session_id AND s.account_id = %(account)s
@@ -396,11 +373,12 @@ def _claim_sql() -> str:
             ON CONFLICT (handoff_id, user_id) DO UPDATE SET seen_at = EXCLUDED.seen_at
             RETURNING 1
         )
-        SELECT COUNT(*) FROM won
+        SELECT from_user_id FROM won
     """  # noqa: S608 - table names from the models, values bound
 
 
-def _win_claim(*, actor: User, session_id: int, handoff_id: uuid.UUID, now: datetime) -> bool:
+def _win_claim(*, actor: User, session_id: int, handoff_id: uuid.UUID, now: datetime) -> int | None:
+    """The escalator's id when this actor won the hand-off, else None."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -414,25 +392,23 @@ def _win_claim(*, actor: User, session_id: int, handoff_id: uuid.UUID, now: date
                     "intent": HandoffIntent.ESCALATE.value,
                 },
             )
-            return bool(cursor.fetchone()[0])
+            row = cursor.fetchone()
+            return int(row[0]) if row else None
     # Elsewhere the same three writes, one by one, in the caller's transaction.
-    won = (
-        SessionHandoff.objects.filter(
-            pk=handoff_id,
-            account_id=actor.account_id,
-            session_id=session_id,
-            intent=HandoffIntent.ESCALATE,
-            claimed_by__isnull=True,
-        )
-        .exclude(from_user_id=actor.pk)
-        .update(claimed_by=actor, claimed_at=now)
+    claimable = SessionHandoff.objects.filter(
+        pk=handoff_id,
+        account_id=actor.account_id,
+        session_id=session_id,
+        intent=HandoffIntent.ESCALATE,
+        claimed_by__isnull=True,
+    ).exclude(from_user_id=actor.pk)
+    if not claimable.update(claimed_by=actor, claimed_at=now):
+        return None
+    AISession.objects.filter(pk=session_id, account_id=actor.account_id).update(
+        escalated_to=actor, updated_at=now
     )
-    if won:
-        AISession.objects.filter(pk=session_id, account_id=actor.account_id).update(
-            escalated_to=actor, updated_at=now
-        )
-        mark_seen(actor=actor, handoff_id=handoff_id, now=now)
-    return bool(won)
+    mark_seen(actor=actor, handoff_id=handoff_id, now=now)
+    return SessionHandoff.objects.values_list("from_user_id", flat=True).get(pk=handoff_id)
 
 
 @transaction.atomic
@@ -450,7 +426,8 @@ def claim_handoff(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResu
     except ValueError:
         raise NotFound("Not found.") from None
     now = timezone.now()
-    if not _win_claim(actor=actor, session_id=session_id, handoff_id=handoff_uuid, now=now):
+    escalator_id = _win_claim(actor=actor, session_id=session_id, handoff_id=handoff_uuid, now=now)
+    if escalator_id is None:
         return _not_won(actor=actor, session_id=session_id, handoff_id=handoff_uuid)
     record_event(
         account=actor.account,
@@ -464,6 +441,7 @@ def claim_handoff(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResu
         session_id=session_id,
         claimed_by=actor,
         claimed_at=now,
+        escalator_id=escalator_id,
     )
     return ClaimResult(
         handoff_id=handoff_uuid, session_id=session_id, claimed_by=actor, claimed_at=now

@@ -40,14 +40,6 @@ class PSAIntegration(models.Model):
     def __str__(self) -> str:
         return f"{self.get_provider_display()} · {self.site or 'not configured'}"
 
-    @property
-    def is_connectwise(self) -> bool:
-        return self.provider == Provider.CONNECTWISE
-
-    @property
-    def has_keys(self) -> bool:
-        return bool(self.public_key_encrypted and self.private_key_encrypted)
-
     def public_key(self) -> str:
         return crypto.decrypt(self.public_key_encrypted)
 

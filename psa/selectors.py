@@ -226,10 +226,6 @@ def ticket_notes(ws: Workspace, ticket_id: int) -> Lookup[Note]:
         return Lookup(items=[], problem=exc.detail, permission=permission)
 
 
-def forget_lookups(ws: Workspace, *names: str) -> None:
-    cache.delete_many([ws.cache_key(name) for name in names])
-
-
 PROMPT_TTL = 300
 PROMPT_MISS_TTL = 60
 PROMPT_TIMEOUT = (2.0, 3.0)

@@ -44,7 +44,7 @@ class TestForgotPassword:
         assert response.status_code == 302
         assert response["Location"] == "/password/forgot/sent"
         assert len(mail.outbox) == 1
-        link = re.search(r"http://testserver(/password/reset/\S+)", mail.outbox[0].body)
+        link = re.search(r"http://testserver(/password/reset/\S+)", str(mail.outbox[0].body))
         assert link, mail.outbox[0].body
         browser = Client()
         form = browser.get(link.group(1), follow=True)

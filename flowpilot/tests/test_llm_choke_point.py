@@ -40,6 +40,8 @@ def test_production_code_reaches_models_only_through_the_llm_package() -> None:
     for path in sources(tests=False):
         for node in ast.walk(ast.parse(path.read_text())):
             names: list[str] = []
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:

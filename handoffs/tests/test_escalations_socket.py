@@ -54,7 +54,16 @@ def connect(base_url: str, cookie: str | None, query: str = "") -> Any:
     if cookie is not None:
         headers["Cookie"] = cookie
     url = base_url.replace("http", "ws") + "/ws/escalations/" + query
-    return websockets.connect(url, additional_headers=headers)
+    # A loaded CI machine may take seconds to answer the handshake of a fresh process.
+    return websockets.connect(url, additional_headers=headers, open_timeout=60)
+
+
+async def ready(*sockets: Any) -> None:
+    """Each socket answered a ping: its consumer joined the group (group_add precedes accept)
+    and is reading, so an event published from now on reaches it. No sleeping on a guess."""
+    for ws in sockets:
+        await ws.send('{"type":"ping"}')
+        await until(ws, "pong")
 
 
 async def until(ws: Any, event_type: str, timeout: float = 30) -> dict[str, Any]:
@@ -100,7 +109,7 @@ def test_events_reach_sockets_on_both_processes(
             connect(second_server.url, junior) as escalator,
             connect(live_server_url, foreigner) as foreign,
         ):
-            await asyncio.sleep(0.3)
+            await ready(on_first, on_second, escalator, foreign)
             result = await asyncio.to_thread(
                 services.create_handoff,
                 session=session,
@@ -136,7 +145,7 @@ def test_events_reach_sockets_on_both_processes(
     async def escalator_sees_no_own_card() -> None:
         other = await asyncio.to_thread(make_session, engineer)
         async with connect(second_server.url, junior) as escalator:
-            await asyncio.sleep(0.3)
+            await ready(escalator)
             await asyncio.to_thread(escalate, engineer, session=other)
             await nothing_of(escalator, "handoff_created", wait=1.0)
 
@@ -152,7 +161,8 @@ def test_page_sockets_get_the_card_fragment(
 
     async def scenario() -> None:
         async with connect(live_server_url, cookie, "?format=html") as page:
-            await asyncio.sleep(0.3)
+            await page.send('{"type":"ping"}')
+            assert json.loads(await asyncio.wait_for(page.recv(), 30))["type"] == "pong"
             handoff = await asyncio.to_thread(escalate, engineer)
             html = await asyncio.wait_for(page.recv(), 30)
             assert '<div id="queue-list" hx-swap-oob="afterbegin">' in html
@@ -191,7 +201,8 @@ def test_an_idle_socket_still_receives_after_the_redis_read_timeout(
 
     async def scenario() -> None:
         async with connect(live_server_url, cookie) as ws:
-            await asyncio.sleep(7)
+            await ready(ws)
+            await asyncio.sleep(7)  # the point of the test: idle past redis-py's 5 s timeout
             handoff = await asyncio.to_thread(escalate, engineer)
             body = await until(ws, "handoff_created")
             assert body["payload"]["handoff_id"] == str(handoff.pk)

@@ -43,7 +43,9 @@ def test_signed_in_user_receives_own_pushes_only(
                 ws_url, additional_headers={**headers, "Cookie": their_cookie}
             ) as theirs,
         ):
-            await asyncio.sleep(0.2)
+            for ws in (mine, theirs):  # joined and reading: a ping answered, no guessed sleep
+                await ws.send('{"type":"ping"}')
+                assert (await _receive(ws))["type"] == "pong"
             await asyncio.to_thread(
                 publish, user_group(engineer.pk), "notification", {"title": "Hi"}
             )
@@ -84,5 +86,45 @@ def test_foreign_origin_is_refused(live_server_url: str, engineer: User) -> None
                 },
             ) as ws:
                 await ws.recv()
+
+    asyncio.run(scenario())
+
+
+def test_the_escalator_hears_who_picked_it_up(
+    live_server_url: str, engineer: User, teammate: User
+) -> None:
+    """The junior's pages (the bell's socket, on every page) get the session page's "Picked up
+    by" line as an out-of-band fragment; JSON clients get handoff_picked_up."""
+    from handoffs import services
+    from handoffs.tests.support import escalate
+
+    ws_url = live_server_url.replace("http", "ws") + "/ws/notifications/"
+    cookie = _session_cookie(live_server_url, engineer)
+    headers = {"Origin": live_server_url, "Cookie": cookie}
+    handoff = escalate(engineer)
+
+    async def scenario() -> None:
+        async with (
+            websockets.connect(ws_url + "?format=html", additional_headers=headers) as page,
+            websockets.connect(ws_url, additional_headers=headers) as api,
+        ):
+            await api.send('{"type":"ping"}')
+            assert (await _receive(api))["type"] == "pong"
+            await page.send('{"type":"ping"}')
+            assert (await _receive(page))["type"] == "pong"
+            await asyncio.to_thread(
+                services.claim_handoff,
+                actor=teammate,
+                session_id=handoff.session_id,
+                handoff_id=handoff.pk,
+            )
+            body = await _receive(api, timeout=30)
+            assert body["type"] == "handoff_picked_up"
+            assert body["payload"]["claimed_by"] == {"id": teammate.pk, "name": "Sam Patel"}
+            html = await asyncio.wait_for(page.recv(), 30)
+            assert f'id="session-pickup-{handoff.session_id}"' in html
+            assert (
+                'hx-swap-oob="true"' in html and "Picked up by <strong>Sam Patel</strong>" in html
+            )
 
     asyncio.run(scenario())

@@ -138,9 +138,11 @@ class TestTickets:
         self, engineer: User, connected: Simulator, api_client_for: ApiFor
     ) -> None:
         client = api_client_for(engineer)
-        first = client.get(f"{BASE}/tickets", {"page_size": 10, "open": "false"}).json()
+        first = client.get(f"{BASE}/tickets", {"page_size": "10", "open": "false"}).json()
         assert len(first["results"]) == 10 and first["has_next"] and first["last_page"] == 4
-        escalated = client.get(f"{BASE}/tickets", {"status": "Escalated", "page_size": 100}).json()
+        escalated = client.get(
+            f"{BASE}/tickets", {"status": "Escalated", "page_size": "100"}
+        ).json()
         assert escalated["results"]
         assert {t["status"]["name"] for t in escalated["results"]} == {"Escalated"}
         assert {t["board"]["name"] for t in escalated["results"]} <= {"Service Desk", "Projects"}

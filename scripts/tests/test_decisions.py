@@ -25,7 +25,7 @@ from sessions_app.tests.test_fixes import make_fix, make_session, version
 pytestmark = pytest.mark.django_db
 ApiFor = Callable[[User], APIClient]
 ClientFor = Callable[[User], Client]
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 SECRET_SCRIPT = (
     "$User = '{{user_upn}}'\n"

@@ -26,7 +26,7 @@ from sessions_app.tests.test_fixes import make_fix, make_session
 pytestmark = pytest.mark.django_db
 ApiFor = Callable[[User], APIClient]
 ClientFor = Callable[[User], Client]
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 SCRIPT = "$User = 'jane.doe@contoso.com'\nGet-Mailbox -Identity $User | Format-List\n"
 
 

@@ -12,6 +12,7 @@ from accounts.models import User
 from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, Unprocessable
 from sessions_app.models import AISession, AISessionStep, SessionStatus
+from sessions_app.realtime import publish_status_on_commit
 from sessions_app.services import chat
 from sessions_app.services.facts import add_note
 from sessions_app.services.steps import clean_message, create_user_step
@@ -136,4 +137,7 @@ def reopen_session(*, session: AISession, actor: User, reason: str) -> AISession
     # A reopened session no longer teaches anything: it leaves the search index until it is
     # resolved again.
     session_history_changed.send(sender=AISession, session_id=session.pk)
+    publish_status_on_commit(
+        session, actor=actor, note=f"{actor.display_name} reopened this session: {text}"
+    )
     return session

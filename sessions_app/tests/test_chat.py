@@ -230,6 +230,7 @@ class TestStateVersion:
         turn = chat.send_message(session=session, user=engineer, content="it works", client=client)
         fix = SuggestedFix.objects.get(session=session)
         assert turn.outcome_proposed
+        assert fix.ai_outcome_proposal is not None
         assert fix.ai_outcome_proposal["outcome"] == "applied_success"
         assert fix.status == "proposed"
 

@@ -29,7 +29,7 @@ from sessions_app.tests.test_sessions_pages import stream
 
 ApiFor = Callable[[User], APIClient]
 ClientFor = Callable[[User], Client]
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 class EchoClient:

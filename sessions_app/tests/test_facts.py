@@ -8,8 +8,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from flowpilot.errors import UpstreamError
 from flowpilot.llm import LLMError, get_llm_client
-from sessions_app.models import Fact, FactSource, TaskItem, TaskStatus
+from sessions_app.models import AISession, Fact, FactSource, TaskItem, TaskStatus
 from sessions_app.services import facts
 from sessions_app.tests.chat_support import scripted, start, use_client, version
 
@@ -18,8 +19,8 @@ ApiFor = Callable[[User], APIClient]
 
 
 def item(
-    session, kind: str = "question", text: str = "Does webmail work?", answer: str = ""
-) -> TaskItem:  # type: ignore[no-untyped-def]
+    session: AISession, kind: str = "question", text: str = "Does webmail work?", answer: str = ""
+) -> TaskItem:
     return TaskItem.objects.create(
         account_id=session.account_id, session=session, kind=kind, text=text, answer=answer
     )
@@ -145,7 +146,7 @@ def test_synthesis_failure_is_502(engineer: User, monkeypatch: pytest.MonkeyPatc
     """A provider failure during synthesis is an upstream error, nothing stored."""
     scripted(monkeypatch, error=LLMError("down"))
     session = start(engineer)
-    with pytest.raises(facts.UpstreamError):
+    with pytest.raises(UpstreamError):
         facts.promote_item(session=session, user=engineer, item=item(session, answer="yes"))
     assert not Fact.objects.exists()
 

@@ -289,7 +289,8 @@ class TestOutcomeTransitions:
             session=session, fix=fix, outcome="applied_success", actor=engineer
         )
         assert fix.applied_at == applied
-        assert fix.verified_at is not None and fix.verified_at >= applied
+        assert fix.verified_at is not None and applied is not None
+        assert fix.verified_at >= applied
 
     def test_pending_then_worked(self, engineer: User) -> None:
         """Waiting to verify, then worked: verified_at appears, applied_at stays."""

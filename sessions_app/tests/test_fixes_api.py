@@ -244,7 +244,7 @@ class TestResolvedSession:
         ],
     )
     def test_a_resolved_session_refuses_every_fix_change_with_409(
-        self, engineer: User, api_client_for: ApiFor, method: str, action: str, body: dict
+        self, engineer: User, api_client_for: ApiFor, method: str, action: str, body: dict[str, str]
     ) -> None:
         """Once resolved, apply / outcome / decision / draft answer 409 session_closed and
         change nothing (the pages already hide these buttons)."""

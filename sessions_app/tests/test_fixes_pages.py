@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,7 +18,7 @@ from sessions_app.tests.test_fixes import make_fix, make_session
 pytestmark = pytest.mark.django_db
 
 ClientFor = Callable[[User], Client]
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def fix_url(session: AISession, fix_id: int, action: str) -> str:
@@ -486,8 +487,8 @@ class TestStyleAndStructure:
         from sessions_app import fix_context, fix_views, views
 
         assert importlib.util.find_spec("sessions_app.templatetags.fix_panel") is None
-        assert fix_views.fix_panel_context is fix_context.fix_panel_context
-        assert views.fix_panel_context is fix_context.fix_panel_context
+        assert fix_views.fix_panel_context is fix_context.fix_panel_context  # type: ignore[attr-defined]
+        assert views.fix_panel_context is fix_context.fix_panel_context  # type: ignore[attr-defined]
 
 
 def test_a_stale_page_acting_on_a_resolved_session_gets_the_inline_409(

@@ -8,7 +8,7 @@ from accounts.models import User
 from flowpilot.errors import NotFound, Unprocessable
 from flowpilot.llm.markers import TaskAction, TaskCheck, TaskLane, TaskQuestion
 from sessions_app import selectors
-from sessions_app.models import TaskItem, TaskStatus
+from sessions_app.models import AISession, TaskItem, TaskStatus
 from sessions_app.services import lane
 from sessions_app.tests.chat_support import start, version
 
@@ -27,7 +27,7 @@ def lane_of(
     )
 
 
-def live(session) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def live(session: AISession) -> list[tuple[str, str]]:
     return list(
         TaskItem.objects.filter(session=session, removed_at__isnull=True)
         .order_by("position")

@@ -70,7 +70,7 @@ def test_previews_chat_and_notes_share_the_one_renderer() -> None:
     from sessions_app.services import previews
 
     assert not hasattr(previews, "render_markdown")
-    assert fix_context.render_markdown is render_markdown
+    assert fix_context.render_markdown is render_markdown  # type: ignore[attr-defined]
 
 
 def test_rendering_the_same_text_again_is_served_from_the_cache() -> None:

@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from sessions_app.memory import selectors
+from sessions_app.memory import selectors, text
 from sessions_app.memory.corpus import SESSIONS
 from sessions_app.memory.history import record_past_session
 from sessions_app.memory.indexing import index_session
@@ -486,7 +486,7 @@ class TestQueryPlanning:
         query = selectors.prepare_query(
             engineer.account_id, "password passwords prompts prompt outlook"
         )
-        assert [selectors.text.stem(term) for term in query.terms] == [
+        assert [text.stem(term) for term in query.terms] == [
             "password",
             "prompt",
             "outlook",
@@ -495,7 +495,7 @@ class TestQueryPlanning:
             engineer.account_id, "Outlook prompts prompting for passwords password"
         )
         assert found and found[0].session_id == history["outlook-password"].pk
-        stems = [selectors.text.stem(word) for word in found[0].why]
+        stems = [text.stem(word) for word in found[0].why]
         assert len(stems) == len(set(stems))
 
     def test_identifiers_are_not_typo_corrected(
@@ -514,3 +514,25 @@ def test_the_gin_index_has_no_pending_list() -> None:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'searchdoc_vector_gin'")
         (options,) = cursor.fetchone()
     assert "fastupdate=off" in (options or [])
+
+
+def test_demo_history_gives_solved_before_and_history_content() -> None:
+    from accounts import demo as accounts_demo
+    from sessions_app.memory import demo
+
+    accounts_demo.seed()
+    created = demo.seed()
+    assert created == len(demo.HISTORY)
+    assert demo.seed() == 0  # a second run adds nothing
+    jane = User.objects.get(email="jane@northwind.example")
+    docs = SessionSearchDocument.objects.filter(account_id=jane.account_id)
+    assert docs.count() == created
+    # Spread over the past weeks, by both engineers.
+    assert len({doc.resolved_at.date() for doc in docs}) == created
+    assert {doc.engineer_name for doc in docs} == {"Jane Cooper", "Sam Patel"}
+    found = selectors.similar_to_text(
+        jane.account_id, "Outlook keeps asking for a password and mail is not syncing"
+    )
+    assert found and found[0].document.fix_title == "Clear cached Office credentials"
+    page = selectors.search(jane.account_id, "", filters=selectors.SearchFilters())
+    assert len(page.matches) == min(20, created)

@@ -50,7 +50,7 @@ def test_promote_saves_the_answer_only_when_it_changed_on_both_paths(
             body = {"answer": answer, "text": "Webmail works."}
             return client_for(engineer).post(url, body, HTTP_HX_REQUEST="true").status_code
         url = f"/api/v1/ai-sessions/{session.pk}/facts/promote"
-        body = {"task_item_id": item.uid, "answer": answer, "text": "Webmail works."}
+        body = {"task_item_id": str(item.uid), "answer": answer, "text": "Webmail works."}
         return api_client_for(engineer).post(url, body, format="json").status_code
 
     with mock.patch.object(

@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from flowpilot.errors import UpstreamError
 from flowpilot.llm import LLMTimeout
 from flowpilot.llm import client as llm_client
 from flowpilot.llm.testing import ScriptedClient
@@ -335,7 +336,7 @@ class TestCache:
         session = make_session(engineer)
         client = ScriptedClient([LLMTimeout("slow")], default="## Problem\n")
         with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=client):
-            with pytest.raises(previews.UpstreamError) as exc:
+            with pytest.raises(UpstreamError) as exc:
                 preview(session)
             assert exc.value.status == 502
             assert preview(session).from_cache is False

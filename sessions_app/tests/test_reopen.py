@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -207,3 +209,44 @@ class TestViewerSessionList:
             page.get("/sessions")
         assert len(many.captured_queries) == len(few.captured_queries)
         assert page.get("/sessions?engineer=x&before=99999999999999999999").status_code == 200
+
+
+class TestReopenLivePush:
+    """Reopening pushes the new status to the other tabs of the people on the session."""
+
+    def test_the_engineer_and_whoever_picked_it_up_are_told_after_commit(
+        self,
+        engineer: User,
+        teammate: User,
+        api_client_for: ApiFor,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        session = resolved(engineer)
+        AISession.objects.filter(pk=session.pk).update(escalated_to=teammate)
+        with mock.patch("sessions_app.realtime.publish", autospec=True) as publish:
+            with django_capture_on_commit_callbacks(execute=False) as callbacks:
+                response = api_client_for(teammate).post(
+                    reopen_url(session), {"reason": "It jams again"}, format="json"
+                )
+            assert response.status_code == 200
+            assert publish.call_count == 0  # nothing leaves before the commit
+            for callback in callbacks:
+                callback()
+        groups = sorted(call.args[0] for call in publish.call_args_list)
+        assert groups == sorted([f"user.{engineer.pk}", f"user.{teammate.pk}"])
+        payload = publish.call_args_list[0].args[2]
+        assert publish.call_args_list[0].args[1] == "session_status"
+        assert payload["session_id"] == session.pk and payload["status"] == "active"
+        html = payload["html"]
+        assert f'id="session-{session.pk}-pill-head" hx-swap-oob="innerHTML"' in html
+        assert f'id="session-{session.pk}-pill-row" hx-swap-oob="innerHTML"' in html
+        assert ">Active</span>" in html
+        assert "Sam Patel reopened this session: It jams again" in html
+
+    def test_the_page_holds_the_targets_the_push_swaps(
+        self, engineer: User, client_for: Callable[[User], Client]
+    ) -> None:
+        session = resolved(engineer)
+        html = client_for(engineer).get(f"/sessions/{session.pk}").content.decode()
+        for suffix in ("pill-head", "pill-row", "notice"):
+            assert f'id="session-{session.pk}-{suffix}"' in html

@@ -281,7 +281,7 @@ class TestSendAndLane:
         chat.run_reply(session=session, user_step=session.steps.get(), client=client_ai)
         check = TaskItem.objects.get(kind="check")
         client = client_for(engineer)
-        hx = {"HTTP_HX_REQUEST": "true"}
+        hx: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
         base = f"/sessions/{session.pk}"
         tick = client.post(f"{base}/lane/{check.uid}", {"done": ["0", "1"]}, **hx)
         check.refresh_from_db()

@@ -269,9 +269,6 @@ class _Conversation:
         first = 0 if self.intro else offset + self.last_turn
         return range(first, len(self.texts))
 
-    def all_findings(self) -> list[Finding]:
-        return [finding for reading in self.readings for finding in reading.findings]
-
     def promotions(self) -> list[_Promotion]:
         indexes = self._new_text_indexes()
         earlier = {

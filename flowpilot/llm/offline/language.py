@@ -616,11 +616,6 @@ def is_yes(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def is_no(text: str) -> bool:
-    return bool(_NO_RE.match(normalize(text)))
-
-
-@functools.lru_cache(maxsize=4096)
 def asks_for_fix(text: str) -> bool:
     return bool(_FIX_REQUEST_RE.search(normalize(text)))
 

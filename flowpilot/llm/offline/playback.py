@@ -142,24 +142,6 @@ class SessionPlayer:
         self.records.append(record)
         return record
 
-    def transcript(self) -> str:
-        """The dialogue as an engineer sees it: messages, then What we know and the fix."""
-        lines = [f"Problem: {self.problem}", ""]
-        for record in self.records:
-            lines.append(f"> **Engineer:** {record.say}")
-            lines.append("")
-            lines.append(record.reply.display_text)
-            if record.promoted:
-                lines.append("")
-                lines += [f"    + What we know: {fact}" for fact in record.promoted]
-            if record.reply.fix is not None:
-                fix = record.reply.fix
-                lines.append(f"    + Suggested fix: {fix.title} ({fix.confidence}%)")
-            if record.reply.outcome is not None:
-                lines.append(f"    + Outcome proposed: {record.reply.outcome.outcome}")
-            lines.append("")
-        return "\n".join(lines).rstrip() + "\n"
-
 
 # --- the dialogue set -------------------------------------------------------------------------
 

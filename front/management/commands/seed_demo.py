@@ -9,7 +9,13 @@ from accounts import demo
 
 # Each app that has demo content exposes `seed()` in `<app>/demo.py`; they run after the
 # accounts and users, in this order. An app without demo content yet is skipped.
-EXTRA_SEEDERS = ["sessions_app.demo", "scripts.demo", "psa.demo", "handoffs.demo"]
+EXTRA_SEEDERS = [
+    "sessions_app.demo",
+    "sessions_app.memory.demo",
+    "scripts.demo",
+    "psa.demo",
+    "handoffs.demo",
+]
 
 
 class Command(BaseCommand):
