@@ -50,10 +50,12 @@ def library_page(request: AuthedRequest) -> HttpResponse:
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 10_000 else 1
     # Page before decorating: one more row than shown says whether a next page exists.
     start = (page - 1) * PAGE_SIZE
-    rows = list(
-        selectors.templates(request.user.account_id, category=category, query=query).defer("body")[
-            start : start + PAGE_SIZE + 1
-        ]
+    rows = selectors.library_cards(
+        request.user.account_id,
+        category=category,
+        query=query,
+        start=start,
+        stop=start + PAGE_SIZE + 1,
     )
     context = {
         "nav": "scripts",
@@ -62,7 +64,7 @@ def library_page(request: AuthedRequest) -> HttpResponse:
         "query": query,
         "page": page,
         "has_next": len(rows) > PAGE_SIZE,
-        "templates": [{"template": t, "provenance": provenance(t)} for t in rows[:PAGE_SIZE]],
+        "templates": rows[:PAGE_SIZE],
         "pending_drafts": selectors.drafts(request.user.account)[:20]
         if request.user.can_act
         else [],
