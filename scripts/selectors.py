@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -61,6 +62,65 @@ def templates(account_id: int, *, category: str = "", query: str = "") -> QueryS
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(description__icontains=query))
     return qs.order_by("category__position", "name", "id")
+
+
+@dataclass(frozen=True)
+class LibraryCard:
+    """What a library card shows: one row of one query, no model instances."""
+
+    id: int
+    name: str
+    description: str
+    category: str
+    parameters: int
+    provenance: dict[str, Any] | None
+
+    @property
+    def url(self) -> str:
+        return f"/scripts/templates/{self.id}"
+
+
+_CARD_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "category__name",
+    "parameters_schema",
+    "source_session_id",
+    "source_ticket",
+    "source_user__name",
+    "source_user__email",
+)
+
+
+def library_cards(
+    account_id: int, *, category: str = "", query: str = "", start: int = 0, stop: int = 48
+) -> list[LibraryCard]:
+    """One page of the library as cards (same order and filters as ``templates``)."""
+    rows = templates(account_id, category=category, query=query).values_list(*_CARD_FIELDS)
+    cards = []
+    for pk, name, description, category_name, schema, session_id, ticket, user, email in rows[
+        start:stop
+    ]:
+        provenance = None
+        if session_id is not None or ticket:
+            resolved_by = (user or email.split("@")[0]) if email else None
+            provenance = {
+                "session_id": session_id,
+                "ticket": ticket or None,
+                "resolved_by": resolved_by,
+            }
+        cards.append(
+            LibraryCard(
+                id=pk,
+                name=name,
+                description=description,
+                category=category_name or "",
+                parameters=len(schema) if isinstance(schema, list) else 0,
+                provenance=provenance,
+            )
+        )
+    return cards
 
 
 def get_template(account: Account, template_id: Any) -> ScriptTemplate:

@@ -10,14 +10,14 @@ import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.http import AuthedRequest
 from accounts.permissions import engineer_or_admin_required, require_engineer_or_admin
-from flowpilot.errors import DomainError, NotFound
+from flowpilot.errors import DomainError
 from scripts import selectors
 from scripts.api.serializers import provenance
 from scripts.models import ScriptTemplate
@@ -32,10 +32,7 @@ PAGE_SIZE = 48
 
 
 def _template(request: AuthedRequest, template_id: int) -> ScriptTemplate:
-    try:
-        return selectors.get_template(request.user.account, template_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return selectors.get_template(request.user.account, template_id)
 
 
 def _linked_session(request: AuthedRequest, raw: str | None) -> AISession | None:
@@ -53,10 +50,12 @@ def library_page(request: AuthedRequest) -> HttpResponse:
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 10_000 else 1
     # Page before decorating: one more row than shown says whether a next page exists.
     start = (page - 1) * PAGE_SIZE
-    rows = list(
-        selectors.templates(request.user.account_id, category=category, query=query).defer("body")[
-            start : start + PAGE_SIZE + 1
-        ]
+    rows = selectors.library_cards(
+        request.user.account_id,
+        category=category,
+        query=query,
+        start=start,
+        stop=start + PAGE_SIZE + 1,
     )
     context = {
         "nav": "scripts",
@@ -65,7 +64,7 @@ def library_page(request: AuthedRequest) -> HttpResponse:
         "query": query,
         "page": page,
         "has_next": len(rows) > PAGE_SIZE,
-        "templates": [{"template": t, "provenance": provenance(t)} for t in rows[:PAGE_SIZE]],
+        "templates": rows[:PAGE_SIZE],
         "pending_drafts": selectors.drafts(request.user.account)[:20]
         if request.user.can_act
         else [],

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from accounts.models import User
 from scripts.models import ScriptCategory, ScriptGeneration, ScriptTemplate
@@ -43,6 +44,29 @@ def test_library_lists_by_category_and_searches(engineer: User, client_for: Clie
     ).content.decode()
     assert partial.strip().startswith('<div id="template-list"')
     assert "Reset Outlook profile" in partial and "Add a network printer" not in partial
+
+
+def test_library_cards_show_category_parameters_and_provenance(
+    engineer: User, teammate: User, client_for: ClientFor
+) -> None:
+    category = ScriptCategory.objects.filter(account=engineer.account).order_by("position").first()
+    assert category is not None
+    template = ScriptTemplate.objects.create(
+        account=engineer.account,
+        category=category,
+        name="Aaa provenance check",
+        description="Rebuilds the OST.",
+        body="Write-Output '{{a}}' '{{b}}'\n",
+        parameters_schema=[{"name": "a"}, {"name": "b"}],
+        source_ticket="99123",
+        source_user=teammate,
+    )
+    html = client_for(engineer).get("/scripts?q=provenance+check").content.decode()
+    card = html[html.index(f'data-template-id="{template.pk}"') :]
+    card = card[: card.index("</a>")]
+    assert f'href="/scripts/templates/{template.pk}"' in html
+    assert escape(category.name) in card and "Rebuilds the OST." in card and "2 parameters" in card
+    assert f"CW #99123</span> · resolved by {teammate.display_name}" in card
 
 
 def test_library_page_query_count_is_flat(
