@@ -24,16 +24,21 @@
     }
   });
 
+  const LABELS = { open: "Live", closed: "Reconnecting…", polling: "Updates every 15 s" };
   function setLive(state) {
     const pill = document.getElementById("queue-live");
     if (!pill) return;
-    pill.textContent = state === "open" ? "Live" : "Reconnecting…";
+    pill.textContent = LABELS[state];
     pill.className = "pill live-status " + (state === "open" ? "pill-emerald" : "pill-amber");
     pill.dataset.state = state;
   }
 
   document.body.addEventListener("htmx:wsOpen", () => setLive("open"));
-  document.body.addEventListener("htmx:wsClose", () => setLive("closed"));
+  // Without its socket the queue polls (static/js/app.js): say so instead of "Reconnecting".
+  document.body.addEventListener("htmx:wsClose", (event) => {
+    setLive(event.target.dataset && event.target.dataset.live === "polling" ? "polling" : "closed");
+  });
+  document.body.addEventListener("fp:polling", () => setLive("polling"));
   // The heading counts the whole queue (capped at "99+"), not the cards of this page: a new
   // card adds one, a card claimed away (present here before the swap) takes one off.
   function bumpCount(delta) {
