@@ -31,11 +31,16 @@
   let signedOut = false;
   let retries = 0;
 
+  const LABELS = {
+    open: "Live",
+    closed: "Reconnecting…",
+    polling: "Updates every 15 s",
+    forbidden: "Live updates need engineer access",
+  };
   function setLive(state) {
     const pill = document.getElementById("queue-live");
     if (!pill || signedOut) return;
-    const labels = { open: "Live", closed: "Reconnecting…", forbidden: "Live updates need engineer access" };
-    pill.textContent = labels[state] || labels.closed;
+    pill.textContent = LABELS[state] || LABELS.closed;
     pill.className = "pill live-status " + (state === "open" ? "pill-emerald" : "pill-amber");
     pill.dataset.state = state;
   }
@@ -87,15 +92,19 @@
       setLive("forbidden");
       return;
     }
-    setLive("closed");
+    // Without its socket the queue polls (static/js/app.js): say so instead of "Reconnecting".
+    const target = event.target;
+    setLive(target.dataset && target.dataset.live === "polling" ? "polling" : "closed");
     if (code === TRY_LATER && detail.socketWrapper) {
-      // The live channel is down for a while: try again later, backing off (the extension
-      // itself retries only 1006/1011/1012/1013).
+      // The live channel is down for a while: the page polls meanwhile (app.js), and the
+      // socket is tried again with a growing pause (the extension itself retries only
+      // 1006/1011/1012/1013); once it opens, polling stops.
       const delay = Math.min(30000, 1000 * Math.pow(2, retries));
       retries += 1;
       setTimeout(() => detail.socketWrapper.reconnect(), delay);
     }
   });
+  document.body.addEventListener("fp:polling", () => setLive("polling"));
   // The heading counts the whole queue (capped at "99+"), not the cards of this page: a new
   // card adds one, a card claimed away (present here before the swap) takes one off.
   function bumpCount(delta) {
