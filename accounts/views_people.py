@@ -5,7 +5,6 @@ change-password form, and Django's reset/confirm views for "Forgot password?" an
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -27,10 +26,11 @@ from accounts.services import passwords, people
 from accounts.services.auth import client_ip
 from accounts.views import account_settings_context
 from flowpilot.errors import DomainError
+from flowpilot.htmx import toast
 
 
 def _toast(response: HttpResponse, message: str, tone: str = "emerald") -> None:
-    response["HX-Trigger"] = json.dumps({"toast": {"message": message, "tone": tone}})
+    toast(response, message, tone)
 
 
 def _manager(request: AuthedRequest) -> None:
@@ -96,7 +96,7 @@ def person_update(request: AuthedRequest, user_id: int) -> HttpResponse:
         person = people.update_user(actor=request.user, user_id=user_id, changes=changes)
     except DomainError as exc:
         if exc.status == 403:
-            raise PermissionDenied(exc.detail) from exc
+            raise  # 403: flowpilot.middleware
         error = exc.detail
         message = ""
     else:
@@ -133,7 +133,7 @@ def person_resend(request: AuthedRequest, user_id: int) -> HttpResponse:
         )
     except DomainError as exc:
         if exc.status == 403:
-            raise PermissionDenied(exc.detail) from exc
+            raise  # 403: flowpilot.middleware
         error = exc.detail
     message = error or f"A new invitation is on its way to {person.email}."
     if not request.htmx:

@@ -5,13 +5,11 @@ sessions) and the expiry-warning endpoints every app page polls.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,6 +22,7 @@ from accounts.permissions import owner_required
 from accounts.services import revocation, session_policy, web_sessions
 from accounts.services.auth import client_ip
 from flowpilot.errors import DomainError
+from flowpilot.htmx import events, toast
 
 
 def _sessions_context(request: AuthedRequest) -> dict[str, Any]:
@@ -59,7 +58,7 @@ def _page_context(request: AuthedRequest, form: SessionPolicyForm) -> dict[str, 
 
 
 def _toast(response: HttpResponse, message: str, tone: str = "emerald", **extra: Any) -> None:
-    response["HX-Trigger"] = json.dumps({"toast": {"message": message, "tone": tone}, **extra})
+    events(toast(response, message, tone), **extra)
 
 
 @owner_required
@@ -124,16 +123,10 @@ def revoke_sessions(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def revoke_device(request: AuthedRequest, device_id: str) -> HttpResponse:
     """Sign out one device: from the security page (owner, any device) or the account page."""
-    try:
-        device = revocation.revoke_device(
-            actor=request.user, device_id=device_id, ip=client_ip(request)
-        )
-    except DomainError as exc:
-        if exc.status == 403:
-            raise PermissionDenied(exc.detail) from exc
-        if exc.status == 404:
-            raise Http404(exc.detail) from exc
-        raise
+    # A foreign or unknown device (404) and a missing right (403): flowpilot.middleware.
+    device = revocation.revoke_device(
+        actor=request.user, device_id=device_id, ip=client_ip(request)
+    )
     own = device.user_id == request.user.pk
     message = (
         "Signed out that device."

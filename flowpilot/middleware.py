@@ -56,9 +56,9 @@ class PageDomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
             return None
-        if isinstance(exception, NotFound):
+        if isinstance(exception, NotFound) or exception.status == 404:
             raise Http404(exception.detail) from exception
-        if isinstance(exception, Forbidden):
+        if isinstance(exception, Forbidden) or exception.status == 403:
             raise PermissionDenied(exception.detail) from exception
         if request.headers.get("HX-Request") == "true":
             return toast(reswap(HttpResponse(status=200), "none"), exception.detail, "amber")

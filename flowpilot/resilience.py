@@ -3,7 +3,9 @@ A circuit breaker for Redis (cache, channel layer and Celery broker share one se
 
 When a call to Redis fails, the breaker opens for ``REDIS_BREAKER_SECONDS``: callers skip Redis
 and take their fallback at once instead of waiting on a dead server for every request. After
-the pause one call is let through as a probe; it closes the breaker when it succeeds and opens
+the pause a probe runs: with a ``probe`` function (Redis: a PING) in a background thread while
+callers keep taking their fallback, so no request waits on a server that hangs; without one,
+the next call goes through as the probe. The probe closes the breaker when it succeeds and opens
 it again when it fails. The state is per process: each process finds out on its own, with one
 failed call, and every opening is logged as a warning.
 """
@@ -39,8 +41,9 @@ except ImportError:  # pragma: no cover - both ship with the stack
 
 
 class CircuitBreaker:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, probe: Callable[[], object] | None = None) -> None:
         self.name = name
+        self.probe = probe
         self._lock = threading.Lock()
         self._open_until = 0.0
         self._probing = False
@@ -58,7 +61,19 @@ class CircuitBreaker:
             if time.monotonic() < self._open_until or self._probing:
                 return False
             self._probing = True
+        if self.probe is None:
             return True
+        threading.Thread(target=self._run_probe, name=f"{self.name} probe", daemon=True).start()
+        return False
+
+    def _run_probe(self) -> None:
+        assert self.probe is not None
+        try:
+            self.probe()
+        except Exception as exc:  # noqa: BLE001 - any failure keeps the breaker open
+            self.record_failure(exc)
+        else:
+            self.record_success()
 
     def is_open(self) -> bool:
         return self._open_until != 0.0
@@ -103,4 +118,22 @@ class CircuitBreaker:
         return result
 
 
-redis_breaker = CircuitBreaker("Redis")
+def ping_redis() -> None:
+    """The Redis probe: one PING on a connection of its own, within the usual timeouts."""
+    url = str(getattr(settings, "REDIS_URL", "") or "")
+    if not url:
+        return
+    import redis
+
+    client = redis.Redis.from_url(
+        url,
+        socket_connect_timeout=float(getattr(settings, "REDIS_CONNECT_TIMEOUT", 0.5)),
+        socket_timeout=float(getattr(settings, "REDIS_SOCKET_TIMEOUT", 3.0)),
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+redis_breaker = CircuitBreaker("Redis", probe=ping_redis)

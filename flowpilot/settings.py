@@ -299,7 +299,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "outbox-sweep": {"task": "flowpilot.outbox.sweep", "schedule": timedelta(minutes=1)},
     "worker-heartbeat": {"task": "flowpilot.worker_heartbeat", "schedule": timedelta(seconds=30)},
+    "handoffs-renotify-ageing": {
+        "task": "handoffs.renotify_ageing",
+        "schedule": timedelta(minutes=5),
+    },
 }
+# An escalation nobody picked up for this long is announced once more (bell and e-mail).
+ESCALATION_RENOTIFY_MINUTES = env.int("ESCALATION_RENOTIFY_MINUTES", default=30)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -35,6 +35,16 @@ class _EventConsumer(SessionGuardMixin, AsyncWebsocketConsumer):  # type: ignore
     def group_for(self, user: Any) -> str | None:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    async def forbid(self) -> None:
+        """
+        A signed-in user without access (a viewer on a hand-off page): accepted, then closed at
+        once with 4403, so the page stops and says why (``static/js/escalations.js``) instead of
+        the htmx extension retrying a bare handshake failure (1006). Nothing is sent in between.
+        Strangers and ended logins are still refused at the handshake (403).
+        """
+        await self.accept()
+        await self.close(code=FORBIDDEN)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
@@ -46,7 +56,7 @@ class _EventConsumer(SessionGuardMixin, AsyncWebsocketConsumer):  # type: ignore
             return
         group = self.group_for(user)
         if group is None:
-            await self.close(code=FORBIDDEN)
+            await self.forbid()
             return
         query = parse_qs(self.scope.get("query_string", b"").decode())
         self.html = query.get("format", [""])[0] == "html"

@@ -12,6 +12,7 @@ from accounts.models import Account
 from handoffs import services
 from handoffs.assessment import write_assessment
 from handoffs.models import AssessmentStatus, HandoffIntent, SessionHandoff
+from handoffs.notifications import create_notifications
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.services.previews import build_bundle
 
@@ -52,5 +53,5 @@ def _adopt(session: AISession) -> SessionHandoff:
     AISession.objects.filter(pk=session.pk).update(
         escalation_package={"markdown": text, "reason": reason, "created_by": session.user_id}
     )
-    services.create_notifications(handoff=handoff, session=session, actor=session.user)
+    create_notifications(handoff=handoff, session=session, actor=session.user)
     return handoff

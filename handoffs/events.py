@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from accounts.models import User
 from flowpilot.realtime import account_group, publish, user_group
 from handoffs.models import AppNotification, SessionHandoff
+from sessions_app.markdown import render_markdown
 
 HANDOFF_CREATED = "handoff_created"
 HANDOFF_CLAIMED = "handoff_claimed"
@@ -136,6 +137,33 @@ def publish_handoff_claimed_on_commit(
             publish(user_group(escalator_id), HANDOFF_PICKED_UP, mine)
 
     transaction.on_commit(send)
+
+
+PACKAGE_READY = "handoff_package_ready"
+
+
+def package_payload(handoff: SessionHandoff) -> dict[str, Any]:
+    """The assistant's package replaced the draft: the hand-off screen swaps the section."""
+    section = render_to_string(
+        "handoffs/_package.html",
+        {
+            "handoff_id": str(handoff.pk),
+            "package_html": render_markdown(handoff.package_markdown),
+            "oob": True,
+        },
+    )
+    return {
+        "handoff_id": str(handoff.pk),
+        "session_id": handoff.session_id,
+        "markdown": handoff.package_markdown,
+        "html": section,
+    }
+
+
+def publish_package_ready_on_commit(handoff: SessionHandoff) -> None:
+    payload = package_payload(handoff)
+    group = escalations_group(handoff.account_id)
+    transaction.on_commit(lambda: publish(group, PACKAGE_READY, payload))
 
 
 def assessment_payload(handoff: SessionHandoff) -> dict[str, Any]:

@@ -61,6 +61,8 @@ class SessionHandoff(models.Model):
     # that step is saved): the analytics aggregate this column instead of scanning steps.
     first_action_at = models.DateTimeField(null=True, blank=True)
     psa_ticket_id = models.CharField(max_length=32, blank=True, default="")
+    # Set once by the ageing sweep (a conditional UPDATE) when nobody picked it up in time.
+    renotified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -146,6 +148,7 @@ class HandoffSeen(models.Model):
 class NotificationKind(models.TextChoices):
     HANDOFF_CREATED = "handoff_created", "Escalation"
     HANDOFF_CLAIMED = "handoff_claimed", "Picked up"
+    HANDOFF_WAITING = "handoff_waiting", "Still waiting"
 
 
 class AppNotification(models.Model):

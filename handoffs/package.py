@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from flowpilot.errors import DomainError
+from handoffs import events
 from handoffs.models import SessionHandoff
 from sessions_app.models import AISession
 from sessions_app.services.previews import generate
@@ -73,4 +74,7 @@ def _store(*, handoff: SessionHandoff, draft: str, text: str) -> bool:
     if session is not None and stored.get("markdown") == draft:
         stored["markdown"] = text
         AISession.objects.filter(pk=session.pk).update(escalation_package=stored)
+    # An open hand-off screen shows the assistant's package without reloading.
+    handoff.package_markdown = text
+    events.publish_package_ready_on_commit(handoff)
     return True

@@ -40,10 +40,9 @@ from handoffs.models import (
     AssessmentStatus,
     HandoffIntent,
     HandoffSeen,
-    NotificationKind,
     SessionHandoff,
 )
-from handoffs.notifications import NOTIFY_ROLES, notification_recipients, notification_title
+from handoffs.notifications import NOTIFY_ROLES, create_notifications
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.ports import ticket_writeback
 from sessions_app.services.previews import build_bundle, cached_preview, get_preview
@@ -310,28 +309,6 @@ def _write_handoff(
     return HandoffResult(
         handoff=handoff, session=session, markdown=text, notified=notified, psa=receipt
     )
-
-
-def create_notifications(*, handoff: SessionHandoff, session: AISession, actor: User) -> int:
-    title = notification_title(
-        from_user=actor, problem=session.problem_summary, ticket=session.psa_ticket_id
-    )
-    body = handoff.reason or "Open it to see the package and pick it up."
-    rows = [
-        AppNotification(
-            account_id=session.account_id,
-            user=user,
-            kind=NotificationKind.HANDOFF_CREATED,
-            title=title,
-            body=body,
-            link=handoff.get_absolute_url(),
-            handoff=handoff,
-            created_at=handoff.created_at,
-        )
-        for user in notification_recipients(account_id=session.account_id, escalator=actor)
-    ]
-    AppNotification.objects.bulk_create(rows)
-    return len(rows)
 
 
 def escalate_via_handoff(

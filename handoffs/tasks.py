@@ -23,8 +23,8 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from accounts.services.preferences import webhook_url
-from handoffs import assessment, events, package
-from handoffs.models import AppNotification, SessionHandoff
+from handoffs import ageing, assessment, events, package
+from handoffs.models import AppNotification, NotificationKind, SessionHandoff
 from handoffs.notifications import notification_title
 
 logger = logging.getLogger(__name__)
@@ -47,22 +47,35 @@ def write_package(handoff_id: str) -> bool:
 
 
 @shared_task(acks_late=True, name="handoffs.fan_out_handoff")  # type: ignore[untyped-decorator]
-def fan_out_handoff(handoff_id: str) -> int:
-    """Push each recipient's bell, then queue one e-mail per recipient and one post per webhook."""
+def fan_out_handoff(handoff_id: str, kind: str = "handoff_created", webhooks: bool = True) -> int:
+    """Push each recipient's bell, then queue one e-mail per recipient and one post per webhook
+    (the notifications of one kind: the first announcement, or the "still waiting" one)."""
     handoff = SessionHandoff.objects.filter(pk=handoff_id).select_related("account").first()
     if handoff is None:
         return 0
     notifications = list(
-        AppNotification.objects.filter(handoff=handoff).select_related("user").order_by("id")
+        AppNotification.objects.filter(handoff=handoff, kind=kind)
+        .select_related("user")
+        .order_by("id")
     )
     events.publish_notifications(notifications)
     for notification in notifications:
         if notification.emailed_at is None:
             _queue(deliver_email, notification.pk)
-    for kind in WEBHOOK_KINDS:
-        if webhook_url(handoff.account, f"{kind}_webhook_url"):
-            _queue(post_webhook, str(handoff.pk), kind)
+    for service in WEBHOOK_KINDS if webhooks else ():
+        if webhook_url(handoff.account, f"{service}_webhook_url"):
+            _queue(post_webhook, str(handoff.pk), service)
     return len(notifications)
+
+
+@shared_task(acks_late=True, name="handoffs.renotify_ageing")  # type: ignore[untyped-decorator]
+def renotify_ageing() -> int:
+    """Celery beat (every 5 minutes): escalations nobody picked up are announced once more."""
+    return ageing.renotify_ageing(
+        announce=lambda handoff_id: _queue(
+            fan_out_handoff, handoff_id, NotificationKind.HANDOFF_WAITING.value, False
+        )
+    )
 
 
 def _queue(task: Any, *args: Any) -> None:

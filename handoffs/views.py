@@ -6,23 +6,23 @@ toast; plain form posts redirect, so every control works without JavaScript too.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap
 
 from accounts.http import AuthedRequest
 from accounts.permissions import engineer_or_admin_required
-from flowpilot.errors import Conflict, DomainError, Forbidden, NotFound
+from flowpilot.errors import Conflict, DomainError
+from flowpilot.htmx import toast
 from handoffs import selectors, services
 from handoffs.models import SessionHandoff
 from sessions_app.access import can_work_on, get_session
@@ -39,16 +39,7 @@ class ComposerForm(forms.Form):
 
 
 def _toast(response: HttpResponse, message: str, tone: str) -> HttpResponse:
-    response["HX-Trigger"] = json.dumps({"toast": {"message": message, "tone": tone}})
-    return response
-
-
-def _page_error(exc: DomainError) -> Exception:
-    if isinstance(exc, NotFound):
-        return Http404(exc.detail)
-    if isinstance(exc, Forbidden):
-        return PermissionDenied(exc.detail)
-    return exc
+    return toast(response, message, tone)
 
 
 @engineer_or_admin_required
@@ -112,15 +103,13 @@ def claim(request: AuthedRequest, handoff_id: UUID) -> HttpResponse:
     except Conflict as exc:
         if request.htmx:
             # The card goes away here too (the socket says so as well), with the toast.
-            response = HttpResponse(status=200)
-            response["HX-Reswap"] = "delete"
-            return _toast(response, exc.detail, "amber")
+            return _toast(reswap(HttpResponse(status=200), "delete"), exc.detail, "amber")
         messages.warning(request, exc.detail)
         return HttpResponseRedirect(reverse("escalation-queue"))
     except DomainError as exc:
         if request.htmx:
             return _toast(HttpResponse(status=200), exc.detail, "red")
-        raise _page_error(exc) from exc
+        raise  # 404 / 403 / back with the message: flowpilot.middleware
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = target
@@ -145,10 +134,7 @@ def hide_chips(request: AuthedRequest, handoff_id: UUID) -> HttpResponse:
 def send(request: AuthedRequest, handoff_id: UUID) -> HttpResponse:
     """The composer of the hand-off screen: the first message continues the same chat."""
     handoff = selectors.get_handoff(request.user, handoff_id)
-    try:
-        session = get_session(request.user, handoff.session_id, for_write=True)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
+    session = get_session(request.user, handoff.session_id, for_write=True)
     form = ComposerForm(request.POST)
     if not form.is_valid():
         messages.error(request, str(form.errors["content"][0]))

@@ -193,7 +193,7 @@ def ticket_detail(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         ticket = selectors.get_ticket(ws, _ticket_id(ticket_id))
     except DomainError as exc:
         if exc.status == 404:
-            raise Http404(exc.detail) from exc
+            raise  # 404: flowpilot.middleware
         context = {"nav": "tickets", "error": exc.detail, "ticket_id": ticket_id}
         return render(request, "psa/ticket_unavailable.html", context, status=502)
     notes = selectors.ticket_notes(ws, ticket.id)

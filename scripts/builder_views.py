@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthedRequest
 from accounts.permissions import engineer_or_admin_required
-from flowpilot.errors import DomainError, NotFound
+from flowpilot.errors import DomainError
 from scripts import selectors
 from scripts.models import BuilderOrigin, ScriptBuilderSession
 from scripts.output import script_output
@@ -25,10 +25,7 @@ from sessions_app.selectors import get_fix
 
 
 def _builder(request: AuthedRequest, builder_id: int) -> ScriptBuilderSession:
-    try:
-        return selectors.get_builder_session(request.user, builder_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return selectors.get_builder_session(request.user, builder_id)
 
 
 @engineer_or_admin_required

@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -17,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from accounts.http import AuthedRequest
 from accounts.permissions import engineer_or_admin_required
 from accounts.services.preferences import update_preferences
-from flowpilot.errors import DomainError, Forbidden, NotFound
+from flowpilot.errors import DomainError
 from scripts import selectors
 from scripts.fix_card import draft_offer, marked_body, script_section
 from scripts.models import DraftTemplate
@@ -40,18 +39,13 @@ DECISION_TOASTS = {
 
 
 def _session(request: AuthedRequest, session_id: int, *, for_write: bool) -> AISession:
-    try:
-        # A resolved session is refused by the fix services, with the card's own message.
-        return get_session(request.user, session_id, for_write=for_write, allow_closed=True)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.detail) from exc
+    # A resolved session is refused by the fix services, with the card's own message. 404 / 403
+    # are mapped by flowpilot.middleware.
+    return get_session(request.user, session_id, for_write=for_write, allow_closed=True)
 
 
 def _fix(session: AISession, fix_id: int) -> SuggestedFix:
-    try:
-        return get_fix(session, fix_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return get_fix(session, fix_id)
 
 
 def _card(request: AuthedRequest, session: AISession, **extra: Any) -> HttpResponse:
@@ -109,10 +103,7 @@ def decide(request: AuthedRequest, session_id: int, fix_id: int) -> HttpResponse
 
 
 def _draft(request: AuthedRequest, draft_id: int) -> DraftTemplate:
-    try:
-        return selectors.get_draft(request.user.account, draft_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return selectors.get_draft(request.user.account, draft_id)
 
 
 def _offer_response(request: AuthedRequest, message: str, tone: str) -> HttpResponse:

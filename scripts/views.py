@@ -10,14 +10,14 @@ import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.http import AuthedRequest
 from accounts.permissions import engineer_or_admin_required, require_engineer_or_admin
-from flowpilot.errors import DomainError, NotFound
+from flowpilot.errors import DomainError
 from scripts import selectors
 from scripts.api.serializers import provenance
 from scripts.models import ScriptTemplate
@@ -32,10 +32,7 @@ PAGE_SIZE = 48
 
 
 def _template(request: AuthedRequest, template_id: int) -> ScriptTemplate:
-    try:
-        return selectors.get_template(request.user.account, template_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return selectors.get_template(request.user.account, template_id)
 
 
 def _linked_session(request: AuthedRequest, raw: str | None) -> AISession | None:

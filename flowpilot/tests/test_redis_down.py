@@ -159,15 +159,17 @@ def test_sign_out_everyone_reports_its_committed_success(
     assert stored.args == [[engineer.pk]]
 
 
+@pytest.mark.parametrize("path", ["/ws/notifications/", "/ws/escalations/?format=html"])
 def test_websocket_is_refused_with_a_close_code(
-    app_without_redis: AppProcess, engineer: User
+    app_without_redis: AppProcess, engineer: User, path: str
 ) -> None:
+    """The bell's and the queue's sockets are accepted and closed with 4503: pages then poll."""
     users(engineer)
     login = page_login(app_without_redis, engineer.email, PASSWORD)
     cookie = login.session.cookies.get("sessionid")  # type: ignore[attr-defined]
     with (
         connect(
-            f"{app_without_redis.ws_url}/ws/notifications/",
+            f"{app_without_redis.ws_url}{path}",
             additional_headers={"Origin": app_without_redis.url, "Cookie": f"sessionid={cookie}"},
             open_timeout=15,
         ) as ws,

@@ -186,6 +186,28 @@ class TestCreate:
         assert session.escalation_package["markdown"] == handoff.package_markdown
         assert package.write_package(handoff_id=handoff.pk) is False  # idempotent
 
+    def test_the_written_package_is_pushed_to_the_open_handoff_screen(
+        self, engineer: User, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        session = make_session(engineer)
+        handoff = services.create_handoff(
+            session=session, actor=engineer, intent="escalate"
+        ).handoff
+        with (
+            mock.patch("handoffs.events.publish", autospec=True) as publish,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            assert package.write_package(handoff_id=handoff.pk) is True
+        group, event, payload = publish.call_args.args
+        assert (group, event) == (
+            f"account.{engineer.account_id}.escalations",
+            "handoff_package_ready",
+        )
+        assert payload["handoff_id"] == str(handoff.pk)
+        assert package.PENDING_HYPOTHESIS not in payload["markdown"]
+        assert f'id="handoff-package-{handoff.pk}"' in payload["html"]
+        assert 'hx-swap-oob="true"' in payload["html"] and "<h2>Problem</h2>" in payload["html"]
+
     def test_a_written_preview_is_used_as_it_is(self, engineer: User) -> None:
         session = make_session(engineer)
         preview = get_preview(session=session, kind="escalation_package")

@@ -121,5 +121,76 @@
   setInterval(() => refreshTimes(document), 30000);
   refreshTimes(document);
 
+  // Live regions without their socket. A [ws-connect] element whose socket the server refuses
+  // with 4503 "try again later" (the channel layer is down: flowpilot/realtime.py), or whose
+  // socket keeps dropping, polls instead: every 15 s it fetches data-poll-url and replaces the
+  // regions listed in data-poll-select (for the socket element itself: its contents). The
+  // requests are background traffic (no session activity). A socket that opens again stops it.
+  const CLOSE_TRY_AGAIN_LATER = 4503;
+  const POLL_MS = window.FlowPilotPollMs || 15000;
+  const pollers = new Map();
+  const drops = new WeakMap();
+
+  async function refreshRegions(el) {
+    let html;
+    try {
+      const response = await fetch(el.dataset.pollUrl, {
+        credentials: "same-origin",
+        headers: { "X-FlowPilot-Background": "1" },
+      });
+      if (!response.ok) return;
+      html = await response.text();
+    } catch (error) {
+      return; // offline for a moment: the next poll tries again
+    }
+    const fresh = new DOMParser().parseFromString(html, "text/html");
+    (el.dataset.pollSelect || "").split(",").map((s) => s.trim()).filter(Boolean).forEach((selector) => {
+      const next = fresh.querySelector(selector);
+      const current = document.querySelector(selector);
+      if (!next || !current) return;
+      if (current === el) {
+        el.innerHTML = next.innerHTML;
+        // Only the new contents: processing the socket element again would open a socket.
+        if (window.htmx) Array.from(el.children).forEach((child) => window.htmx.process(child));
+      } else {
+        const adopted = document.importNode(next, true);
+        current.replaceWith(adopted);
+        if (window.htmx) window.htmx.process(adopted);
+      }
+    });
+    refreshTimes(document);
+    el.dispatchEvent(new CustomEvent("fp:polled", { bubbles: true }));
+  }
+  function startPolling(el) {
+    if (!el || !el.dataset.pollUrl || pollers.has(el)) return;
+    el.dataset.live = "polling";
+    pollers.set(el, setInterval(() => refreshRegions(el), POLL_MS));
+    el.dispatchEvent(new CustomEvent("fp:polling", { bubbles: true, detail: { every: POLL_MS } }));
+    refreshRegions(el); // catch up on what the socket did not deliver
+  }
+  function stopPolling(el) {
+    if (!pollers.has(el)) return;
+    clearInterval(pollers.get(el));
+    pollers.delete(el);
+    el.dataset.live = "open";
+  }
+  document.body.addEventListener("htmx:wsOpen", (event) => {
+    const el = event.target.closest && event.target.closest("[ws-connect]");
+    if (!el) return;
+    drops.set(el, 0);
+    stopPolling(el);
+    el.dataset.live = "open";
+  });
+  document.body.addEventListener("htmx:wsClose", (event) => {
+    const el = event.target.closest && event.target.closest("[ws-connect]");
+    if (!el) return;
+    const code = event.detail && event.detail.event ? event.detail.event.code : 0;
+    const dropped = (drops.get(el) || 0) + 1;
+    drops.set(el, dropped);
+    // 4503: refused until Redis is back (htmx does not reconnect). Otherwise htmx reconnects
+    // with a growing pause; from the second drop in a row the page polls meanwhile.
+    if (code === CLOSE_TRY_AGAIN_LATER || dropped >= 2) startPolling(el);
+  });
+
   window.FlowPilot = Object.assign(window.FlowPilot || {}, { toast, relative, refreshTimes });
 })();

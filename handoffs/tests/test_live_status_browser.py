@@ -1,0 +1,67 @@
+"""
+Browser: how the escalation pages treat their socket being closed by the server. 4401 (the
+login behind the page ended) stops for good and says "Signed out — sign in again" with the way
+back; 4503 (the live channel is down) is tried again after a pause.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import User
+
+pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+QUEUE_SOCKET = re.compile(r".*/ws/escalations/.*")
+
+
+def test_a_socket_closed_for_auth_stops_and_says_signed_out(
+    new_page: Callable[[], Any],
+    live_server_url: str,
+    login_as: Callable[[Any, User], None],
+    teammate: User,
+) -> None:
+    page = new_page()
+    login_as(page, teammate)
+    attempts: list[int] = []
+
+    def signed_out_by_server(ws: Any) -> None:
+        attempts.append(1)
+        ws.close(code=4401, reason="session ended")
+
+    page.route_web_socket(QUEUE_SOCKET, signed_out_by_server)
+    page.goto(f"{live_server_url}/escalations")
+    notice = page.get_by_test_id("signed-out")
+    expect(notice).to_have_text("Signed out — sign in again")
+    expect(notice).to_have_attribute("href", "/login?next=%2Fescalations")
+    page.wait_for_timeout(2500)  # longer than the first reconnect delay would be
+    assert len(attempts) == 1
+
+
+def test_a_socket_closed_for_an_outage_is_tried_again(
+    new_page: Callable[[], Any],
+    live_server_url: str,
+    login_as: Callable[[Any, User], None],
+    teammate: User,
+) -> None:
+    page = new_page()
+    login_as(page, teammate)
+    attempts: list[int] = []
+
+    def down_then_up(ws: Any) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            ws.close(code=4503, reason="try again later")
+        else:
+            ws.connect_to_server()
+
+    page.route_web_socket(QUEUE_SOCKET, down_then_up)
+    page.goto(f"{live_server_url}/escalations")
+    live = page.get_by_test_id("queue-live")
+    expect(live).to_have_attribute("data-state", "open", timeout=15000)
+    assert len(attempts) == 2
