@@ -5,15 +5,43 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.audit_display import EVENT_TYPES
 from accounts.models import Account, User
 from accounts.selectors import AuditFilters
 
 
+class PlainSelect(forms.Select):
+    """
+    A flat ``<select>`` rendered in Python. Django's widget templates cost an include per
+    option, and the event filter has one option per registered event type: on the audit page
+    (budget 20 ms) that was a quarter of the render.
+    """
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        selected = "" if value is None else str(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) == selected else "", label)  # noqa: S308
+                for key, label in self.choices
+            ),
+        )
+        final = {**self.build_attrs(self.attrs, attrs), "name": name}
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
 class AuditFilterForm(forms.Form):
-    type = forms.ChoiceField(required=False, label="Event")
-    person = forms.TypedChoiceField(required=False, label="Person", coerce=int, empty_value=None)
+    type = forms.ChoiceField(required=False, label="Event", widget=PlainSelect)
+    person = forms.TypedChoiceField(
+        required=False, label="Person", coerce=int, empty_value=None, widget=PlainSelect
+    )
     date_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
