@@ -22,7 +22,7 @@ migrate: install
 # The ConnectWise simulator runs beside daphne (the demo's second account is connected to it)
 # and is stopped with it on Ctrl+C.
 demo: migrate
-	CW_SIMULATOR_SITE=127.0.0.1:$(CW_PORT) $(DEMO_ENV) $(PY) manage.py seed_demo
+	CW_SIMULATOR_SITE=127.0.0.1:$(CW_PORT) $(DEMO_ENV) $(PY) manage.py seed_demo --port $(PORT)
 	@echo "Starting FlowPilot at http://127.0.0.1:$(PORT) and the ConnectWise simulator at http://127.0.0.1:$(CW_PORT)  (Ctrl+C to stop)"
 	@$(DEMO_ENV) $(PY) manage.py run_cw_simulator --port $(CW_PORT) --seed demo & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT INT TERM; \

@@ -14,12 +14,16 @@ logger = logging.getLogger(__name__)
 PUSH_CONCURRENCY = 50
 
 
-def push_session_revoked(user_ids: list[int]) -> None:
-    """Tell each user's open sockets to close; all sends go out concurrently."""
+def push_session_revoked(user_ids: list[int], login_session_id: int | None = None) -> None:
+    """
+    Tell each user's open sockets to close; all sends go out concurrently. With
+    ``login_session_id`` (one device signed out) only the sockets of that sign-in close.
+    """
     layer = get_channel_layer()
     if layer is None or not user_ids:
         return
-    message = {"type": "push.event", "event": "session.revoked", "payload": {}}
+    payload = {} if login_session_id is None else {"login_session_id": login_session_id}
+    message = {"type": "push.event", "event": "session.revoked", "payload": payload}
 
     async def send_all() -> None:
         # Bounded: the Redis layer's connection pool refuses more than ~100 at once.

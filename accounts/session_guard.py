@@ -25,6 +25,13 @@ def _login_session_id(scope: dict[str, Any]) -> Any:
     return session.get(SESSION_MARKER) if session is not None else None
 
 
+def revoked_here(scope: dict[str, Any], payload: dict[str, Any]) -> bool:
+    """Whether a ``session.revoked`` push concerns this socket: every socket of the person, or
+    only those of the one sign-in it names (a device signed out)."""
+    target = payload.get("login_session_id")
+    return target is None or str(target) == str(_login_session_id(scope))
+
+
 def web_session_is_live(scope: dict[str, Any]) -> bool:
     """
     Whether the page login of this socket still stands. A session without a LoginSession (one

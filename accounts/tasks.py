@@ -36,7 +36,8 @@ def purge_expired_sessions() -> dict[str, int]:
 
 
 @shared_task(name="accounts.tasks.push_session_revoked")  # type: ignore[untyped-decorator]
-def push_session_revoked_task(user_ids: list[int]) -> int:
-    """Close the open sockets of signed-out users (idempotent: closing twice is harmless)."""
-    push_session_revoked(user_ids)
+def push_session_revoked_task(user_ids: list[int], login_session_id: int | None = None) -> int:
+    """Close the open sockets of signed-out users, or of one of their sign-ins (idempotent:
+    closing twice is harmless)."""
+    push_session_revoked(user_ids, login_session_id)
     return len(user_ids)

@@ -187,9 +187,11 @@ def main() -> int:
             time.sleep(0.05)
         cpu_ms = (time.process_time() - cpu_started) * 1000
     finally:
-        listeners.close()
-        for app in apps:
-            app.stop()
+        try:
+            listeners.close()
+        finally:
+            for app in apps:  # never leave the two servers running
+                app.stop()
     load = os.getloadavg()[0]
     floor = statistics.median(listeners.floor)
     print(f"loopback floor (ping/pong on the same sockets) median: {floor:.2f} ms")

@@ -65,11 +65,21 @@ def request(
     if cookie:
         environ["HTTP_COOKIE"] = cookie
     status: list[str] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     response = handler(environ, lambda s, h, *a: status.append(s))
     b"".join(response)
     response.close()
+    # This thread's CPU (Python work of the request; the database's own CPU is not in it).
+    CPU_MS.append((time.thread_time() - cpu_started) * 1000)
     return int(status[0].split()[0]), (time.perf_counter() - started) * 1000
+
+
+CPU_MS: list[float] = []
+
+
+def cpu_since(mark: int) -> str:
+    samples = CPU_MS[mark:]
+    return f"CPU median {statistics.median(samples):.2f} ms" if samples else "CPU n/a"
 
 
 def p95(values: list[float]) -> float:
@@ -201,6 +211,7 @@ def main() -> int:
 
     token = issue_token_pair(junior)["access"]
     timings: list[float] = []
+    mark = len(CPU_MS)
     with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=SlowModel()):
         for n in range(25):
             session = AISession.objects.create(
@@ -212,11 +223,13 @@ def main() -> int:
             assert status == 201, status
             timings.append(elapsed)
     report("escalate request p95 (model stubbed at 15 s)", p95(timings[5:]), 50)
+    print(f"  escalate request {cpu_since(mark)}")
 
     # --- 50 concurrent claims -----------------------------------------------------------------
     tokens = [issue_token_pair(senior)["access"] for senior in seniors]
     wins_ok = True
     all_claims: list[float] = []
+    mark = len(CPU_MS)
     for round_no in range(5):
         session = AISession.objects.create(
             account=account, user=junior, problem_summary=f"Race {round_no}"
@@ -250,10 +263,15 @@ def main() -> int:
     if not wins_ok:
         failures.append("claim winner")
     report("50 concurrent claims p95", p95(all_claims), 30)
+    print(
+        f"  claim request {cpu_since(mark)} each: 50 requests in one process share the GIL "
+        f"(2 cores for everything), so the last waits for the CPU of the others"
+    )
 
     # --- uncontended claim: server time and queries -------------------------------------------
     senior = User.objects.select_related("account").get(pk=seniors[0].pk)
     server: list[float] = []
+    cpu: list[float] = []
     queries = 0
     for n in range(30):
         session = AISession.objects.create(account=account, user=junior, problem_summary=f"U{n}")
@@ -261,11 +279,13 @@ def main() -> int:
             session=session, actor=junior, intent="escalate", markdown="pkg"
         ).handoff
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             services.claim_handoff(actor=senior, session_id=session.pk, handoff_id=handoff.pk)
             server.append((time.perf_counter() - started) * 1000)
         queries = len(captured.captured_queries)
+        cpu.append((time.thread_time() - cpu_started) * 1000)
     report("uncontended claim server time (median)", statistics.median(server[5:]), 2)
+    print(f"  uncontended claim CPU median {statistics.median(cpu[5:]):.2f} ms")
     report("uncontended claim queries", queries, 4, unit="queries")
 
     # --- the queue at 10 and 10,000 -----------------------------------------------------------
@@ -288,6 +308,7 @@ def main() -> int:
             ("page", "/escalations", "", cookie),
         ):
             samples = []
+            mark = len(CPU_MS)
             for _ in range(40):
                 status, elapsed = request(handler, "GET", path, tok, cookie=ck)
                 assert status == 200, (label, status)
@@ -295,6 +316,7 @@ def main() -> int:
             with CaptureQueriesContext(connection) as captured:
                 request(handler, "GET", path, tok, cookie=ck)
             report(f"queue {label} at {size:,} median", statistics.median(samples[5:]), 12)
+            print(f"  queue {label} at {size:,} {cpu_since(mark + 5)}")
             report(f"queue {label} at {size:,} queries", len(captured), 10, unit="queries")
         assert selectors.waiting_count(q_senior) == size
 
@@ -306,6 +328,7 @@ def main() -> int:
     analyze()
     a_token = issue_token_pair(a_senior)["access"]
     samples = []
+    mark = len(CPU_MS)
     for _ in range(8):
         status, elapsed = request(
             handler, "GET", "/api/v1/analytics/flowpilot/escalations", a_token, "period=90d"
@@ -314,6 +337,7 @@ def main() -> int:
         samples.append(elapsed)
     total = SessionHandoff.objects.filter(account=a_account).count()
     report(f"analytics over {total:,} hand-offs (median)", statistics.median(samples[2:]), 100)
+    print(f"  analytics {cpu_since(mark + 2)}; load average {os.getloadavg()[0]:.2f}")
 
     celery_app.control.purge()
     return 1 if failures else 0

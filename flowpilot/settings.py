@@ -212,14 +212,16 @@ REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=15.0)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Redis pub/sub: a group event is PUBLISHed once and each app process, subscribed
+            # once per group, hands it to its own sockets. The list-based layer pushed one
+            # message per socket and each process popped them one round trip at a time: with
+            # 50 sockets the last frame waited ~50 ms longer (bench/bench_fanout.py: p95 57-78
+            # ms against 14 ms with this layer). Events are live-only: nobody subscribed, nothing
+            # kept. A publisher never waits on a slow socket (PUBLISH returns at once).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, as long as the layer's
-                # blocking BZPOPMIN waits for a message: every idle consumer would crash with
-                # "Timeout reading" after 5 s. The read timeout must exceed that wait.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": f"{REDIS_KEY_PREFIX}:asgi",
-                "capacity": 200,
             },
         }
     }

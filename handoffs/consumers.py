@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from accounts.session_guard import SessionGuardMixin
+from accounts.session_guard import SessionGuardMixin, revoked_here
 from flowpilot.realtime import user_group
 from handoffs.events import HANDOFF_CREATED, escalations_group
 
@@ -81,6 +81,8 @@ class _EventConsumer(SessionGuardMixin, AsyncWebsocketConsumer):  # type: ignore
 
     async def push_event(self, message: dict[str, Any]) -> None:
         if message["event"] == "session.revoked":
+            if not revoked_here(self.scope, message["payload"]):
+                return
             if not self.html:
                 await self.send(text_data=json.dumps({"type": "session_revoked", "payload": {}}))
             await self.close(code=UNAUTHENTICATED)

@@ -263,13 +263,14 @@ def _metrics_sql() -> str:
     One pass over the period's claims (``handoff_claimed_action_idx``): the totals and the daily
     medians together (GROUPING SETS), percentiles by ``percentile_cont``. The delta is never
     negative (``first_action_at`` is only set at or after the claim) and NULL without an action,
-    which the aggregates skip.
+    which the aggregates skip. ``date_part`` answers a double (``EXTRACT`` a numeric, several
+    times slower to aggregate over 100,000 rows).
     """
     table = SessionHandoff._meta.db_table
     return f"""
         WITH d AS (
             SELECT (claimed_at AT TIME ZONE 'UTC')::date AS day,
-                   EXTRACT(EPOCH FROM (first_action_at - claimed_at)) AS delta
+                   date_part('epoch', first_action_at - claimed_at) AS delta
             FROM {table}
             WHERE account_id = %s AND intent = %s
               AND claimed_at IS NOT NULL AND claimed_at >= %s

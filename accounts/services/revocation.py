@@ -128,6 +128,9 @@ def revoke_device(*, actor: User, device_id: Any, ip: str | None = None) -> Logi
     )
     if device.channel == SignInChannel.API:
         remember_revoked_families([device.pk])
+    else:
+        # That browser's open pages learn it at once (their sockets close and they ask).
+        dispatch_on_commit(push_session_revoked_task, [device.user_id], device.pk)
     return device
 
 

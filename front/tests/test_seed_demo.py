@@ -22,3 +22,11 @@ def test_seed_demo_creates_users_and_sessions_once() -> None:
     assert users >= 10 and sessions > 0
     call_command("seed_demo", stdout=StringIO())
     assert (User.objects.count(), AISession.objects.count()) == (users, sessions)
+
+
+@pytest.mark.django_db
+def test_seed_demo_prints_the_port_it_is_served_on() -> None:
+    """`make demo PORT=8123` seeds with --port 8123: the printed link is the one that works."""
+    out = StringIO()
+    call_command("seed_demo", "--port", "8123", stdout=out)
+    assert "http://127.0.0.1:8123/login" in out.getvalue()

@@ -76,11 +76,12 @@ class TestWriteAssessment:
     def test_the_request_uses_the_heavy_tier_with_a_15_second_timeout(self, engineer: User) -> None:
         handoff = escalate(engineer)
         seen: list[LLMRequest] = []
+        real = get_llm_client()  # taken before the patch: the spy forwards to the real client
 
         class Spy:
             def complete(self, request: LLMRequest) -> LLMResult:
                 seen.append(request)
-                return get_llm_client().complete(request)
+                return real.complete(request)
 
         with mock.patch("flowpilot.llm.client.get_llm_client", autospec=True, return_value=Spy()):
             assessment.write_assessment(handoff_id=handoff.pk)

@@ -289,6 +289,34 @@ def _next_page(link_header: str) -> tuple[int | None, int | None]:
     return found.get("next"), found.get("last")
 
 
+def _next_query(link_header: str) -> dict[str, str] | None:
+    """The query of the ``rel="next"`` URL of a Link header (None when there is none)."""
+    for part in link_header.split(","):
+        match = re.search(r"<([^>]*)>\s*;\s*rel=\"?(\w+)\"?", part)
+        if match and match.group(2) == "next":
+            return {k: v[-1] for k, v in parse_qs(urlsplit(match.group(1)).query).items()}
+    return None
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def _ordered(rows: list[dict[str, Any]], order_by: str) -> list[dict[str, Any]]:
+    """``rows`` sorted as ``orderBy`` says (``"a asc, b desc"``; text case-insensitively,
+    missing values last), the way the API would have returned them."""
+    for clause in reversed([part.split() for part in order_by.split(",") if part.strip()]):
+        name, descending = clause[0], len(clause) > 1 and clause[1].lower() == "desc"
+        present = [row for row in rows if row.get(name) is not None]
+        missing = [row for row in rows if row.get(name) is None]
+        present.sort(
+            key=lambda row: str(row[name]).casefold() if isinstance(row[name], str) else row[name],
+            reverse=descending,
+        )
+        rows = present + missing
+    return rows
+
+
 class ConnectWiseClient:
     """Low-level calls: URL building, auth, retries, paging and error mapping."""
 
@@ -450,16 +478,52 @@ class ConnectWiseClient:
     def iter_all(
         self, path: str, *, page_size: int = MAX_PAGE_SIZE, **params: Any
     ) -> Iterator[dict[str, Any]]:
-        page: int | None = 1
-        while page is not None:
-            rows, next_page, _ = self.get_page(path, page=page, page_size=page_size, **params)
+        """
+        Every row, by forward-only paging (``pagination-type: forward-only``): the rows come
+        in id order and each response's ``Link`` header names the next page (its ``pageId`` is
+        the last id seen), which is followed as given until the Link is empty or a page comes
+        back empty or short. A response without a ``Link`` header means the endpoint does not
+        page forward-only: the rest is read by page number.
+        """
+        size = max(1, min(page_size, MAX_PAGE_SIZE))
+        query: dict[str, Any] = {**params, "pageSize": size}
+        headers = {"pagination-type": "forward-only"}
+        last_id = 0
+        while True:
+            response = self.request("GET", path, params=query, headers=headers)
+            rows = response.json()
             yield from rows
-            if not rows or (next_page is not None and next_page <= page):
-                break
-            page = next_page
+            if "Link" not in response.headers:
+                if len(rows) == size:
+                    yield from self._iter_pages(path, 2, size, params)
+                return
+            next_query = _next_query(response.headers["Link"])
+            page_id = _int(
+                next((v for k, v in (next_query or {}).items() if k.lower() == "pageid"), None)
+            )
+            if not rows or len(rows) < size or page_id is None or page_id <= last_id:
+                return
+            last_id = page_id
+            query = {**params, "pageSize": size, **(next_query or {})}
 
-    def get_all(self, path: str, **params: Any) -> list[dict[str, Any]]:
-        return list(self.iter_all(path, **params))
+    def _iter_pages(
+        self, path: str, page: int, size: int, params: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        current: int | None = page
+        while current is not None:
+            rows, next_page, _ = self.get_page(path, page=current, page_size=size, **params)
+            yield from rows
+            if not rows or (next_page is not None and next_page <= current):
+                break
+            current = next_page
+
+    def get_all(self, path: str, *, orderBy: str = "", **params: Any) -> list[dict[str, Any]]:  # noqa: N803 - the API's name
+        """
+        Every row; ``orderBy`` (``"lastName asc"``) is applied here, on the whole list:
+        forward-only paging refuses it and returns rows in id order.
+        """
+        rows = list(self.iter_all(path, **params))
+        return _ordered(rows, orderBy) if orderBy else rows
 
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, json=body).json()

@@ -108,6 +108,40 @@ def test_pagination_follows_the_link_header_to_the_end(
     assert client.requests_sent - before == 3  # pages of 1,000, 1,000 and 500
 
 
+def test_lists_page_forward_only_by_page_id_following_the_link(
+    simulator: Simulator, cw_client: Client
+) -> None:
+    seed_tickets(simulator.state, 2460)
+    client = cw_client()
+    client.codebase()
+    simulator.state.requests.clear()
+    tickets = client.get_all("service/tickets", fields="id", page_size=1000)
+    ids = [t["id"] for t in tickets]
+    assert ids == sorted(ids) and len(set(ids)) == 2500  # id order, each once
+    paths = [path for _, path in api_requests(simulator)]
+    assert len(paths) == 3
+    assert "pageId" not in paths[0] and "page=" not in paths[0]
+    # Each next page starts after the last id seen, as the Link header said.
+    assert f"pageId={ids[999]}" in paths[1] and f"pageId={ids[1999]}" in paths[2]
+
+
+def test_order_by_is_applied_to_the_whole_list(
+    simulator: Simulator, cw: ConnectWiseProvider
+) -> None:
+    names = [member.name for member in cw.members()]
+    last_names = [name.split()[-1].casefold() for name in names]
+    assert last_names == sorted(last_names)
+    assert all("orderBy" not in path for _, path in api_requests(simulator))
+
+
+def test_order_by_sorts_text_case_insensitively_missing_values_last() -> None:
+    from psa.providers.connectwise import _ordered
+
+    rows: list[dict[str, object]] = [{"n": "b"}, {"n": None}, {"n": "A"}, {"n": "c"}]
+    assert _ordered(rows, "n asc") == [{"n": "A"}, {"n": "b"}, {"n": "c"}, {"n": None}]
+    assert _ordered(rows, "n desc")[0] == {"n": "c"}
+
+
 def test_a_ticket_page_knows_whether_more_follow(
     simulator: Simulator, cw: ConnectWiseProvider
 ) -> None:

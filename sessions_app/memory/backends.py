@@ -26,6 +26,8 @@ from sessions_app.memory_models import SessionSearchDocument, SessionSearchTerm
 Mode = Literal["all", "any", "pairs"]
 # pg_trgm's default similarity threshold (the ``%`` operator).
 TRIGRAM_THRESHOLD = 0.3
+# The most matches PostgreSQL ranks for one query (see ``PostgresEngine.candidates``).
+RANK_CAP = 1000
 DOC = SessionSearchDocument._meta.db_table
 TERM = SessionSearchTerm._meta.db_table
 FTS = "sessions_app_search_fts"
@@ -101,13 +103,20 @@ class PostgresEngine:
         match = " or ".join(" ".join(group) for group in groups(words, mode))
         rank = " or ".join(rank_words or words)
         tsquery = "websearch_to_tsquery('english', %s)"
+        # The GIN index finds the matches; ts_rank_cd reads each one's vector, so at most
+        # RANK_CAP of them are ranked (a query of two common words matches thousands).
+        matching = (
+            queryset.extra(where=[f"search_vector @@ {tsquery}"], params=[match])  # noqa: S610 - fixed SQL, bound values
+            .order_by()
+            .values("id")[:RANK_CAP]
+        )
         return list(
-            queryset.extra(  # noqa: S610 - fixed SQL, bound values
+            queryset.filter(id__in=matching)
+            .extra(  # noqa: S610 - fixed SQL, bound values
                 select={"engine_rank": f"ts_rank_cd(search_vector, {tsquery})"},
                 select_params=[rank],
-                where=[f"search_vector @@ {tsquery}"],
-                params=[match],
-            ).order_by("-engine_rank", "-id")[:limit]
+            )
+            .order_by("-engine_rank", "-id")[:limit]
         )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import ENGINEER_OR_ADMIN_REQUIRED
@@ -125,6 +126,23 @@ class TestPanelRendering:
         html = client_for(engineer).get(f"/sessions/{session.pk}/fix").content.decode()
         assert f'data-testid="{testid}"' in html
         assert text in html
+
+    def test_the_outcome_banners_read_as_sentences(
+        self, engineer: User, client_for: ClientFor
+    ) -> None:
+        """ "Awaiting verification. User is on the road" and "Verified just now." (no "waiting
+        on User is on the road", no space before the full stop)."""
+        session = make_session(engineer)
+        fix = make_fix(session)
+        fixes = type(fix).objects.filter(pk=fix.pk)
+        fixes.update(status="applied_pending", pending_reason="user is on the road")
+        client = client_for(engineer)
+        html = client.get(f"/sessions/{session.pk}/fix").content.decode()
+        assert "waiting on <span" not in html
+        assert '<span data-testid="fix-pending-reason">User is on the road</span>' in html
+        fixes.update(status="applied_success", verified_at=timezone.now())
+        html = client.get(f"/sessions/{session.pk}/fix").content.decode()
+        assert "just now</time>." in html
 
 
 class TestActions:

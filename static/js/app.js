@@ -4,6 +4,7 @@
   "use strict";
 
   const TOAST_MS = 5000;
+  const MAX_TOASTS = 3;
 
   function toast(message, options) {
     const opts = options || {};
@@ -32,7 +33,9 @@
     close.textContent = "×";
     close.addEventListener("click", () => el.remove());
     el.appendChild(close);
-    region.appendChild(el);
+    // Newest first, at most three: the oldest gives way.
+    region.prepend(el);
+    while (region.children.length > MAX_TOASTS) region.lastElementChild.remove();
     if (!opts.sticky) setTimeout(() => el.remove(), opts.duration || TOAST_MS);
     return el;
   }

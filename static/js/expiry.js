@@ -185,4 +185,11 @@
 
   check();
   setInterval(check, POLL_MS);
+  // A socket closed with 4401: the sign-in behind this page ended elsewhere (the device was
+  // signed out, the person deactivated). Ask now rather than at the next poll, so the page
+  // lands on the login page with the reason at once.
+  document.body.addEventListener("htmx:wsClose", (event) => {
+    const closed = event.detail && event.detail.event;
+    if (closed && closed.code === 4401) check();
+  });
 })();

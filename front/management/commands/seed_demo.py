@@ -21,6 +21,10 @@ EXTRA_SEEDERS = [
 class Command(BaseCommand):
     help = "Create or refresh the demo accounts, users and content. Safe to run again."
 
+    def add_arguments(self, parser: Any) -> None:
+        # `make demo` passes the port daphne is started on, so the printed link is the real one.
+        parser.add_argument("--port", type=int, default=8000, help="Port the demo serves on.")
+
     def handle(self, *args: Any, **options: Any) -> None:
         rows = demo.seed()
         for module_name in EXTRA_SEEDERS:
@@ -32,7 +36,9 @@ class Command(BaseCommand):
                 continue
             module.seed()
         self.stdout.write(
-            self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/login")
+            self.style.SUCCESS(
+                f"Demo data ready. Sign in at http://127.0.0.1:{options['port']}/login"
+            )
         )
         self.stdout.write(f"Password for every demo user: {demo.DEMO_PASSWORD}\n")
         width = max(len(r[2]) for r in rows)
