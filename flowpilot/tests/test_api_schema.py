@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from conftest import PASSWORD
+from handoffs.models import AssessmentStatus, SessionHandoff
 from sessions_app.models import AISession, TaskItem, TaskKind
 from sessions_app.services import fixes
 
@@ -34,16 +35,6 @@ Operation = tuple[str, str]  # (METHOD, /api/v1/path/{param})
 # Owned by other apps; each is validated on its refusal (error body) only, until its app
 # documents its success bodies.
 SUCCESS_NOT_YET_VALIDATED: set[Operation] = {
-    # handoffs
-    ("POST", "/api/v1/ai-sessions/{session_id}/escalate"),
-    ("POST", "/api/v1/ai-sessions/{session_id}/handoff"),
-    ("POST", "/api/v1/ai-sessions/{session_id}/handoffs/{handoff_id}/assessment/retry"),
-    ("POST", "/api/v1/ai-sessions/{session_id}/handoffs/{handoff_id}/claim"),
-    ("GET", "/api/v1/ai-sessions/escalations"),
-    ("GET", "/api/v1/analytics/flowpilot/escalations"),
-    ("GET", "/api/v1/notifications"),
-    ("POST", "/api/v1/notifications/{notification_id}/read"),
-    ("POST", "/api/v1/notifications/read-all"),
     # sessions_app.memory
     ("GET", "/api/v1/ai-sessions/{session_id}/similar"),
     ("GET", "/api/v1/ai-sessions/search"),
@@ -281,6 +272,15 @@ OTHER_WALKS: dict[Operation, int] = {
     ("POST", f"{ME}/users"): 201,
     ("PATCH", f"{ME}/users/{{user_id}}"): 200,
     ("POST", f"{ME}/users/{{user_id}}/resend-invitation"): 200,
+    ("POST", f"{S}/handoff"): 201,
+    ("POST", f"{S}/escalate"): 201,
+    ("GET", f"{SESSIONS}/escalations"): 200,
+    ("GET", "/api/v1/notifications"): 200,
+    ("POST", "/api/v1/notifications/{notification_id}/read"): 200,
+    ("POST", "/api/v1/notifications/read-all"): 200,
+    ("POST", f"{S}/handoffs/{{handoff_id}}/claim"): 200,
+    ("POST", f"{S}/handoffs/{{handoff_id}}/assessment/retry"): 202,
+    ("GET", "/api/v1/analytics/flowpilot/escalations"): 200,
 }
 
 
@@ -329,3 +329,39 @@ def test_the_accounts_api_answers_what_its_schema_says(
     assert invited["invitation_pending"] is True and invited["last_login_at"] is None
     _walk(client, f"PATCH {ME}/users/{{user_id}}", {"user_id": engineer.pk}, {"name": "Jane C."})
     _walk(client, f"POST {ME}/users/{{user_id}}/resend-invitation", {"user_id": invited["id"]})
+
+
+def test_the_handoffs_api_answers_what_its_schema_says(
+    engineer: User, teammate: User, api_client_for: ApiFor
+) -> None:
+    client = api_client_for(engineer)
+    parked = AISession.objects.create(account=engineer.account, user=engineer)
+    escalated = AISession.objects.create(
+        account=engineer.account, user=engineer, problem_summary="Outlook is failing to sync"
+    )
+    body = {"intent": "park", "reason": "Waiting for the customer"}
+    made = _walk(client, f"POST {S}/handoff", {"session_id": parked.pk}, body)
+    assert made["intent"] == "park" and made["claimed_at"] is None
+    body = {"reason": "Needs an Exchange admin"}
+    made = _walk(client, f"POST {S}/escalate", {"session_id": escalated.pk}, body)
+    assert made["intent"] == "escalate" and made["status"] == "escalated"
+
+    senior = api_client_for(teammate)
+    queue = _walk(senior, f"GET {SESSIONS}/escalations")
+    assert [item["id"] for item in queue["results"]] == [made["id"]]
+    assert queue["next"] is None and queue["next_cursor"] is None
+    bell = _walk(senior, "GET /api/v1/notifications")
+    assert bell["unread"] == 1
+    values = {"notification_id": bell["results"][0]["id"]}
+    assert _walk(senior, "POST /api/v1/notifications/{notification_id}/read", values)["read_at"]
+    assert _walk(senior, "POST /api/v1/notifications/read-all")["unread"] == 0
+    values = {"session_id": escalated.pk, "handoff_id": made["id"]}
+    claimed = _walk(senior, f"POST {S}/handoffs/{{handoff_id}}/claim", values)
+    assert claimed["claimed_by"] == {"id": teammate.pk, "name": teammate.display_name}
+    SessionHandoff.objects.filter(pk=made["id"]).update(
+        assessment_status=AssessmentStatus.UNAVAILABLE
+    )
+    retried = _walk(senior, f"POST {S}/handoffs/{{handoff_id}}/assessment/retry", values)
+    assert retried["assessment_status"] == "pending"
+    metrics = _walk(senior, "GET /api/v1/analytics/flowpilot/escalations")
+    assert metrics["period"] == "7d" and metrics["n_handoffs_claimed"] == 1
