@@ -25,6 +25,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from conftest import PASSWORD
 from handoffs.models import AssessmentStatus, SessionHandoff
+from sessions_app.memory.corpus import SESSIONS as PAST_SESSIONS
+from sessions_app.memory.history import record_past_session
+from sessions_app.memory.indexing import index_session
 from sessions_app.models import AISession, TaskItem, TaskKind
 from sessions_app.services import fixes
 
@@ -35,10 +38,6 @@ Operation = tuple[str, str]  # (METHOD, /api/v1/path/{param})
 # Owned by other apps; each is validated on its refusal (error body) only, until its app
 # documents its success bodies.
 SUCCESS_NOT_YET_VALIDATED: set[Operation] = {
-    # sessions_app.memory
-    ("GET", "/api/v1/ai-sessions/{session_id}/similar"),
-    ("GET", "/api/v1/ai-sessions/search"),
-    ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/from-session/{source_id}"),
     # scripts
     ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/{fix_id}/decision"),
     ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/{fix_id}/draft"),
@@ -281,6 +280,9 @@ OTHER_WALKS: dict[Operation, int] = {
     ("POST", f"{S}/handoffs/{{handoff_id}}/claim"): 200,
     ("POST", f"{S}/handoffs/{{handoff_id}}/assessment/retry"): 202,
     ("GET", "/api/v1/analytics/flowpilot/escalations"): 200,
+    ("GET", f"{S}/similar"): 200,
+    ("GET", f"{SESSIONS}/search"): 200,
+    ("POST", f"{S}/suggested-fixes/from-session/{{source_id}}"): 201,
 }
 
 
@@ -365,3 +367,27 @@ def test_the_handoffs_api_answers_what_its_schema_says(
     assert retried["assessment_status"] == "pending"
     metrics = _walk(senior, "GET /api/v1/analytics/flowpilot/escalations")
     assert metrics["period"] == "7d" and metrics["n_handoffs_claimed"] == 1
+
+
+def test_the_memory_api_answers_what_its_schema_says(
+    engineer: User, api_client_for: ApiFor
+) -> None:
+    past = {}
+    for item in PAST_SESSIONS[:3]:
+        past[item.key] = record_past_session(user=engineer, past=item)
+        index_session(session_id=past[item.key].pk)
+    session = AISession.objects.create(
+        account=engineer.account,
+        user=engineer,
+        problem_summary="Outlook keeps asking for the password after the password change",
+    )
+    client = api_client_for(engineer)
+    similar = _walk(client, f"GET {S}/similar", {"session_id": session.pk})
+    assert similar["results"], "a past Outlook session is similar"
+    # A GET's body is its query string.
+    found = _walk(client, f"GET {SESSIONS}/search", body={"q": "outlook", "page_size": 1})
+    assert len(found["results"]) == 1 and found["next"] and found["next_cursor"]
+    source = next(m["session_id"] for m in similar["results"] if m["outcome"] == "applied_success")
+    values = {"session_id": session.pk, "source_id": source}
+    reused = _walk(client, f"POST {S}/suggested-fixes/from-session/{{source_id}}", values)
+    assert reused["reused_from"] == source and reused["decision"] is None
