@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import selectors
+from accounts.api import schema
 from accounts.models import User
 from accounts.services import people
 from flowpilot.errors import Unprocessable
@@ -39,7 +40,17 @@ def _body(request: Request) -> dict[str, Any]:
     return dict(data)
 
 
-@extend_schema(summary="People of the account (owners and admins); POST invites someone")
+@extend_schema(
+    methods=["GET"],
+    responses=schema.PersonSerializer(many=True),
+    summary="People of the account (owners and admins)",
+)
+@extend_schema(
+    methods=["POST"],
+    request=schema.InviteSerializer,
+    responses={201: schema.PersonSerializer},
+    summary="Invite someone to the account (owners and admins)",
+)
 @api_view(["GET", "POST"])
 @permission_classes([IsAuthenticated])
 def users(request: Request) -> Response:
@@ -58,7 +69,11 @@ def users(request: Request) -> Response:
     return Response([person_body(row["user"]) for row in selectors.account_people(actor)])
 
 
-@extend_schema(summary="Change a person's name, role or active state (owners and admins)")
+@extend_schema(
+    request=schema.PersonChangeSerializer,
+    responses=schema.PersonSerializer,
+    summary="Change a person's name, role or active state (owners and admins)",
+)
 @api_view(["PATCH"])
 @permission_classes([IsAuthenticated])
 def user_detail(request: Request, user_id: int) -> Response:
@@ -67,7 +82,11 @@ def user_detail(request: Request, user_id: int) -> Response:
     return Response(person_body(updated))
 
 
-@extend_schema(request=None, summary="Send a pending invitation again (the old link stops)")
+@extend_schema(
+    request=None,
+    responses=schema.PersonSerializer,
+    summary="Send a pending invitation again (the old link stops)",
+)
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def resend_invitation(request: Request, user_id: int) -> Response:

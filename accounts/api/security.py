@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import selectors
+from accounts.api import schema
 from accounts.api.serializers import RefreshSerializer
 from accounts.models import User
 from accounts.permissions import IsOwner
@@ -20,7 +21,11 @@ from accounts.services.auth import client_ip
 from flowpilot.errors import Unprocessable
 
 
-@extend_schema(request=RefreshSerializer, summary="Rotate a refresh token; returns a new pair")
+@extend_schema(
+    request=RefreshSerializer,
+    responses=schema.TokenPairSerializer,
+    summary="Rotate a refresh token; returns a new pair",
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -31,7 +36,11 @@ def refresh(request: Request) -> Response:
     return Response(tokens.rotate_refresh_token(raw=serializer.validated_data["refresh"]))
 
 
-@extend_schema(request=RefreshSerializer, summary="Revoke the caller's refresh token")
+@extend_schema(
+    request=RefreshSerializer,
+    responses={204: None},
+    summary="Revoke the caller's refresh token",
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -56,7 +65,11 @@ def _security_body(request: Request, user: User) -> dict[str, Any]:
     }
 
 
-@extend_schema(summary="Session policy of the account (owner only)")
+@extend_schema(
+    request=schema.SecurityChangeSerializer,
+    responses=schema.SecuritySerializer,
+    summary="Session policy of the account (owner only)",
+)
 @api_view(["GET", "PATCH"])
 @permission_classes([IsAuthenticated, IsOwner])
 def security(request: Request) -> Response:
@@ -70,7 +83,11 @@ def security(request: Request) -> Response:
     return Response(_security_body(request, user))
 
 
-@extend_schema(summary="Sign out the account's users (owner only)")
+@extend_schema(
+    request=schema.RevokeScopeSerializer,
+    responses=schema.RevokedSessionsSerializer,
+    summary="Sign out the account's users (owner only)",
+)
 @api_view(["POST"])
 @permission_classes([IsAuthenticated, IsOwner])
 def revoke_sessions(request: Request) -> Response:
@@ -82,7 +99,11 @@ def revoke_sessions(request: Request) -> Response:
     return Response({"scope": scope, "revoked_count": count})
 
 
-@extend_schema(request=None, summary="Sign out one device (owner: any of the account; else own)")
+@extend_schema(
+    request=None,
+    responses=schema.RevokedDeviceSerializer,
+    summary="Sign out one device (owner: any of the account; else own)",
+)
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def revoke_device(request: Request, device_id: str) -> Response:

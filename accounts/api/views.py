@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import schema
 from accounts.api.serializers import LoginSerializer
 from accounts.models import User
 from accounts.permissions import IsEngineerOrAdminForWrites
@@ -37,7 +38,11 @@ def _login(request: Request) -> Response:
     return Response(pair, status=status.HTTP_200_OK)
 
 
-@extend_schema(request=LoginSerializer, summary="Log in with form fields; returns a token pair")
+@extend_schema(
+    request=LoginSerializer,
+    responses=schema.TokenPairSerializer,
+    summary="Log in with form fields; returns a token pair",
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -46,7 +51,11 @@ def login_form(request: Request) -> Response:
     return _login(request)
 
 
-@extend_schema(request=LoginSerializer, summary="Log in with a JSON body; returns a token pair")
+@extend_schema(
+    request=LoginSerializer,
+    responses=schema.TokenPairSerializer,
+    summary="Log in with a JSON body; returns a token pair",
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -55,6 +64,11 @@ def login_json(request: Request) -> Response:
     return _login(request)
 
 
+@extend_schema(
+    request=schema.PreferencesSerializer(partial=True),
+    responses=schema.PreferencesSerializer,
+    summary="The account's preferences; PATCH merges the keys sent (webhooks shown masked)",
+)
 @api_view(["GET", "PATCH"])
 @permission_classes([IsAuthenticated, IsEngineerOrAdminForWrites])
 def preferences(request: Request) -> Response:

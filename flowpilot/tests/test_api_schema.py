@@ -23,6 +23,11 @@ from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from conftest import PASSWORD
+from handoffs.models import AssessmentStatus, SessionHandoff
+from sessions_app.memory.corpus import SESSIONS as PAST_SESSIONS
+from sessions_app.memory.history import record_past_session
+from sessions_app.memory.indexing import index_session
 from sessions_app.models import AISession, TaskItem, TaskKind
 from sessions_app.services import fixes
 
@@ -33,39 +38,6 @@ Operation = tuple[str, str]  # (METHOD, /api/v1/path/{param})
 # Owned by other apps; each is validated on its refusal (error body) only, until its app
 # documents its success bodies.
 SUCCESS_NOT_YET_VALIDATED: set[Operation] = {
-    *{
-        (m, f"/api/v1/accounts/me/{p}")
-        for m, p in [
-            ("GET", "preferences"),
-            ("PATCH", "preferences"),
-            ("GET", "security"),
-            ("PATCH", "security"),
-            ("POST", "security/revoke-sessions"),
-            ("POST", "security/sessions/{device_id}/revoke"),
-            ("GET", "users"),
-            ("POST", "users"),
-            ("PATCH", "users/{user_id}"),
-            ("POST", "users/{user_id}/resend-invitation"),
-        ]
-    },
-    ("POST", "/api/v1/auth/login"),
-    ("POST", "/api/v1/auth/login/json"),
-    ("POST", "/api/v1/auth/logout"),
-    ("POST", "/api/v1/auth/refresh"),
-    # handoffs
-    ("POST", "/api/v1/ai-sessions/{session_id}/escalate"),
-    ("POST", "/api/v1/ai-sessions/{session_id}/handoff"),
-    ("POST", "/api/v1/ai-sessions/{session_id}/handoffs/{handoff_id}/assessment/retry"),
-    ("POST", "/api/v1/ai-sessions/{session_id}/handoffs/{handoff_id}/claim"),
-    ("GET", "/api/v1/ai-sessions/escalations"),
-    ("GET", "/api/v1/analytics/flowpilot/escalations"),
-    ("GET", "/api/v1/notifications"),
-    ("POST", "/api/v1/notifications/{notification_id}/read"),
-    ("POST", "/api/v1/notifications/read-all"),
-    # sessions_app.memory
-    ("GET", "/api/v1/ai-sessions/{session_id}/similar"),
-    ("GET", "/api/v1/ai-sessions/search"),
-    ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/from-session/{source_id}"),
     # scripts
     ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/{fix_id}/decision"),
     ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/{fix_id}/draft"),
@@ -168,7 +140,7 @@ ANY_ID = {
 
 def test_every_endpoint_is_walked() -> None:
     """A new endpoint fails here until its success body is validated below (or named above)."""
-    walked = set(SUCCESS_WALK) | SUCCESS_NOT_YET_VALIDATED
+    walked = set(SUCCESS_WALK) | set(OTHER_WALKS) | SUCCESS_NOT_YET_VALIDATED
     missing = [op for op in endpoints() if op not in walked]
     assert not missing, f"endpoints without a validated response: {missing}"
     stale = sorted(walked - set(endpoints()))
@@ -271,3 +243,151 @@ def test_the_sessions_api_answers_what_its_schema_says(
             values["fact_id"] = data["id"]
         if operation == ("GET", f"{S}/suggested-fixes/active"):
             assert data["decision"] is None  # undecided is null, not ""
+
+
+def _expect(
+    client: APIClient, operation: Operation, status: int, values: Any = None, body: Any = None
+) -> Any:
+    """Call one operation, validate its answer against the schema, check its status."""
+    answered, data = _call(client, operation, values or {}, body)
+    assert answered == status, (operation, answered, data)
+    return data
+
+
+ME = "/api/v1/accounts/me"
+# The other apps' success walks: each operation with the status its real success answers.
+OTHER_WALKS: dict[Operation, int] = {
+    ("POST", "/api/v1/auth/login"): 200,
+    ("POST", "/api/v1/auth/login/json"): 200,
+    ("POST", "/api/v1/auth/refresh"): 200,
+    ("POST", "/api/v1/auth/logout"): 204,
+    ("GET", f"{ME}/preferences"): 200,
+    ("PATCH", f"{ME}/preferences"): 200,
+    ("GET", f"{ME}/security"): 200,
+    ("PATCH", f"{ME}/security"): 200,
+    ("POST", f"{ME}/security/sessions/{{device_id}}/revoke"): 200,
+    ("POST", f"{ME}/security/revoke-sessions"): 200,
+    ("GET", f"{ME}/users"): 200,
+    ("POST", f"{ME}/users"): 201,
+    ("PATCH", f"{ME}/users/{{user_id}}"): 200,
+    ("POST", f"{ME}/users/{{user_id}}/resend-invitation"): 200,
+    ("POST", f"{S}/handoff"): 201,
+    ("POST", f"{S}/escalate"): 201,
+    ("GET", f"{SESSIONS}/escalations"): 200,
+    ("GET", "/api/v1/notifications"): 200,
+    ("POST", "/api/v1/notifications/{notification_id}/read"): 200,
+    ("POST", "/api/v1/notifications/read-all"): 200,
+    ("POST", f"{S}/handoffs/{{handoff_id}}/claim"): 200,
+    ("POST", f"{S}/handoffs/{{handoff_id}}/assessment/retry"): 202,
+    ("GET", "/api/v1/analytics/flowpilot/escalations"): 200,
+    ("GET", f"{S}/similar"): 200,
+    ("GET", f"{SESSIONS}/search"): 200,
+    ("POST", f"{S}/suggested-fixes/from-session/{{source_id}}"): 201,
+}
+
+
+def _walk(client: APIClient, prefix: str, values: Any = None, body: Any = None) -> Any:
+    """The next step of a walk: the one operation of ``OTHER_WALKS`` named by method and path."""
+    method, path = prefix.split(" ", 1)
+    operation = (method, path)
+    return _expect(client, operation, OTHER_WALKS[operation], values, body)
+
+
+def test_the_accounts_api_answers_what_its_schema_says(
+    owner: User, engineer: User, api_client_for: ApiFor
+) -> None:
+    anonymous = APIClient()
+    credentials = {"email": owner.email, "password": PASSWORD}
+    _walk(anonymous, "POST /api/v1/auth/login", body=credentials)
+    pair = _walk(anonymous, "POST /api/v1/auth/login/json", body=credentials)
+    pair = _walk(anonymous, "POST /api/v1/auth/refresh", body={"refresh": pair["refresh"]})
+    assert _walk(anonymous, "POST /api/v1/auth/logout", body={"refresh": pair["refresh"]}) is None
+
+    client = api_client_for(owner)
+    assert _walk(client, f"GET {ME}/preferences")["slack_webhook_url"] is None
+    changed = _walk(
+        client,
+        f"PATCH {ME}/preferences",
+        body={"slack_webhook_url": "https://hooks.slack.com/services/T0/B0/x"},
+    )
+    assert changed["slack_webhook_url"] == "https://hooks.slack.com/••••"
+    _walk(client, f"GET {ME}/security")
+    policy = _walk(client, f"PATCH {ME}/security", body={"idle_minutes": 60})
+    assert policy["idle_minutes"] == 60 and policy["preset"] == "custom"
+    devices = policy["active_sessions"]
+    assert devices, "the owner's own token family is a live device"
+    revoked = _walk(
+        client,
+        f"POST {ME}/security/sessions/{{device_id}}/revoke",
+        {"device_id": devices[-1]["id"]},
+    )
+    assert revoked["revoked"] is True
+    client = api_client_for(owner)
+    _walk(client, f"POST {ME}/security/revoke-sessions", body={"scope": "others"})
+
+    people = _walk(client, f"GET {ME}/users")
+    assert {person["email"] for person in people} >= {owner.email, engineer.email}
+    invited = _walk(client, f"POST {ME}/users", body={"email": "new@northwind.example"})
+    assert invited["invitation_pending"] is True and invited["last_login_at"] is None
+    _walk(client, f"PATCH {ME}/users/{{user_id}}", {"user_id": engineer.pk}, {"name": "Jane C."})
+    _walk(client, f"POST {ME}/users/{{user_id}}/resend-invitation", {"user_id": invited["id"]})
+
+
+def test_the_handoffs_api_answers_what_its_schema_says(
+    engineer: User, teammate: User, api_client_for: ApiFor
+) -> None:
+    client = api_client_for(engineer)
+    parked = AISession.objects.create(account=engineer.account, user=engineer)
+    escalated = AISession.objects.create(
+        account=engineer.account, user=engineer, problem_summary="Outlook is failing to sync"
+    )
+    body = {"intent": "park", "reason": "Waiting for the customer"}
+    made = _walk(client, f"POST {S}/handoff", {"session_id": parked.pk}, body)
+    assert made["intent"] == "park" and made["claimed_at"] is None
+    body = {"reason": "Needs an Exchange admin"}
+    made = _walk(client, f"POST {S}/escalate", {"session_id": escalated.pk}, body)
+    assert made["intent"] == "escalate" and made["status"] == "escalated"
+
+    senior = api_client_for(teammate)
+    queue = _walk(senior, f"GET {SESSIONS}/escalations")
+    assert [item["id"] for item in queue["results"]] == [made["id"]]
+    assert queue["next"] is None and queue["next_cursor"] is None
+    bell = _walk(senior, "GET /api/v1/notifications")
+    assert bell["unread"] == 1
+    values = {"notification_id": bell["results"][0]["id"]}
+    assert _walk(senior, "POST /api/v1/notifications/{notification_id}/read", values)["read_at"]
+    assert _walk(senior, "POST /api/v1/notifications/read-all")["unread"] == 0
+    values = {"session_id": escalated.pk, "handoff_id": made["id"]}
+    claimed = _walk(senior, f"POST {S}/handoffs/{{handoff_id}}/claim", values)
+    assert claimed["claimed_by"] == {"id": teammate.pk, "name": teammate.display_name}
+    SessionHandoff.objects.filter(pk=made["id"]).update(
+        assessment_status=AssessmentStatus.UNAVAILABLE
+    )
+    retried = _walk(senior, f"POST {S}/handoffs/{{handoff_id}}/assessment/retry", values)
+    assert retried["assessment_status"] == "pending"
+    metrics = _walk(senior, "GET /api/v1/analytics/flowpilot/escalations")
+    assert metrics["period"] == "7d" and metrics["n_handoffs_claimed"] == 1
+
+
+def test_the_memory_api_answers_what_its_schema_says(
+    engineer: User, api_client_for: ApiFor
+) -> None:
+    past = {}
+    for item in PAST_SESSIONS[:3]:
+        past[item.key] = record_past_session(user=engineer, past=item)
+        index_session(session_id=past[item.key].pk)
+    session = AISession.objects.create(
+        account=engineer.account,
+        user=engineer,
+        problem_summary="Outlook keeps asking for the password after the password change",
+    )
+    client = api_client_for(engineer)
+    similar = _walk(client, f"GET {S}/similar", {"session_id": session.pk})
+    assert similar["results"], "a past Outlook session is similar"
+    # A GET's body is its query string.
+    found = _walk(client, f"GET {SESSIONS}/search", body={"q": "outlook", "page_size": 1})
+    assert len(found["results"]) == 1 and found["next"] and found["next_cursor"]
+    source = next(m["session_id"] for m in similar["results"] if m["outcome"] == "applied_success")
+    values = {"session_id": session.pk, "source_id": source}
+    reused = _walk(client, f"POST {S}/suggested-fixes/from-session/{{source_id}}", values)
+    assert reused["reused_from"] == source and reused["decision"] is None

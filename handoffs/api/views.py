@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin
 from handoffs import selectors, services
+from handoffs.api import schema
 from handoffs.api.serializers import EscalateRequestSerializer, HandoffRequestSerializer
 from handoffs.models import HandoffIntent, SessionHandoff
 from sessions_app.access import get_session
@@ -43,7 +44,11 @@ def _create(request: Request, session_id: int, data: dict[str, Any], intent: str
     return Response(result.as_dict(), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=HandoffRequestSerializer, summary="Escalate or park the session")
+@extend_schema(
+    request=HandoffRequestSerializer,
+    responses={201: schema.HandoffCreatedSerializer},
+    summary="Escalate or park the session",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def handoff(request: Request, session_id: int) -> Response:
@@ -53,7 +58,11 @@ def handoff(request: Request, session_id: int) -> Response:
     return _create(request, session_id, data, services.clean_intent(data["intent"]))
 
 
-@extend_schema(request=EscalateRequestSerializer, summary="Escalate the session (shim)")
+@extend_schema(
+    request=EscalateRequestSerializer,
+    responses={201: schema.HandoffCreatedSerializer},
+    summary="Escalate the session (shim)",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def escalate(request: Request, session_id: int) -> Response:
@@ -62,7 +71,11 @@ def escalate(request: Request, session_id: int) -> Response:
     return _create(request, session_id, serializer.validated_data, HandoffIntent.ESCALATE)
 
 
-@extend_schema(request=None, summary="Pick up an escalation (exactly one claimer wins)")
+@extend_schema(
+    request=None,
+    responses=schema.ClaimSerializer,
+    summary="Pick up an escalation (exactly one claimer wins)",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def claim(request: Request, session_id: int, handoff_id: Any) -> Response:
@@ -72,7 +85,11 @@ def claim(request: Request, session_id: int, handoff_id: Any) -> Response:
     return Response(result.as_dict())
 
 
-@extend_schema(request=None, summary="Queue the AI assessment again after it was unavailable")
+@extend_schema(
+    request=None,
+    responses={202: schema.HandoffSerializer},
+    summary="Queue the AI assessment again after it was unavailable",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def retry_assessment(request: Request, session_id: int, handoff_id: Any) -> Response:
@@ -98,21 +115,30 @@ def _queue_item(handoff: SessionHandoff) -> dict[str, Any]:
 
 @extend_schema(
     parameters=[OpenApiParameter("cursor", str, required=False)],
+    responses=schema.QueuePageSerializer,
     summary="Escalations waiting for pick-up (not your own), newest first",
 )
 @api_view(["GET"])
 @permission_classes(WRITE)
 def queue(request: Request) -> Response:
     page = selectors.escalation_queue(_user(request), cursor=request.query_params.get("cursor"))
+    next_url = None
+    if page.next_cursor:
+        query = request.query_params.copy()
+        query["cursor"] = page.next_cursor
+        next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
     return Response(
         {
             "results": [_queue_item(item) for item in page.items],
+            "next": next_url,
             "next_cursor": page.next_cursor,
         }
     )
 
 
-@extend_schema(summary="Your notifications (the bell), newest first")
+@extend_schema(
+    responses=schema.NotificationsSerializer, summary="Your notifications (the bell), newest first"
+)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def notifications(request: Request) -> Response:
@@ -126,7 +152,9 @@ def notifications(request: Request) -> Response:
     )
 
 
-@extend_schema(request=None, summary="Mark one notification read")
+@extend_schema(
+    request=None, responses=schema.NotificationSerializer, summary="Mark one notification read"
+)
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def notification_read(request: Request, notification_id: int) -> Response:
@@ -136,7 +164,9 @@ def notification_read(request: Request, notification_id: int) -> Response:
     return Response(notification.as_dict())
 
 
-@extend_schema(request=None, summary="Mark every notification read")
+@extend_schema(
+    request=None, responses=schema.ReadAllSerializer, summary="Mark every notification read"
+)
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def notifications_read_all(request: Request) -> Response:
@@ -146,6 +176,7 @@ def notifications_read_all(request: Request) -> Response:
 
 @extend_schema(
     parameters=[OpenApiParameter("period", str, enum=list(selectors.PERIODS), required=False)],
+    responses=schema.EscalationMetricsSerializer,
     summary="Time from pick-up to first action of escalations",
 )
 @api_view(["GET"])

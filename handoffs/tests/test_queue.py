@@ -60,8 +60,10 @@ class TestQueueApi:
         client = api_client_for(teammate)
         first = client.get(QUEUE).json()
         assert len(first["results"]) == 25 and first["next_cursor"]
-        second = client.get(QUEUE, {"cursor": first["next_cursor"]}).json()
+        assert first["next"] == f"http://testserver{QUEUE}?cursor={first['next_cursor']}"
+        second = client.get(first["next"]).json()
         assert len(second["results"]) == 5 and second["next_cursor"] is None
+        assert second["next"] is None
         seen = [item["id"] for item in first["results"] + second["results"]]
         assert seen == [str(h.pk) for h in reversed(made)]
         bad = client.get(QUEUE, {"cursor": "!!nope"})

@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
 from sessions_app.access import get_session
 from sessions_app.api.fix_serializers import SuggestedFixSerializer
-from sessions_app.memory import selectors, services
+from sessions_app.memory import schema, selectors, services
 from sessions_app.models import FixStatus
 
 READ = [IsAuthenticated, IsEngineerOrAdminForWrites]
@@ -71,7 +71,10 @@ def filters_from(data: dict[str, Any]) -> selectors.SearchFilters:
     )
 
 
-@extend_schema(summary="Resolved sessions of the account most similar to this one (up to 5)")
+@extend_schema(
+    responses=schema.SimilarSerializer,
+    summary="Resolved sessions of the account most similar to this one (up to 5)",
+)
 @api_view(["GET"])
 @permission_classes(READ)
 def similar(request: Request, session_id: int) -> Response:
@@ -90,6 +93,7 @@ def similar(request: Request, session_id: int) -> Response:
         OpenApiParameter("to", str, description="YYYY-MM-DD, resolved on or before"),
         OpenApiParameter("cursor", str),
     ],
+    responses=schema.SearchPageSerializer,
     summary="Search resolved sessions (cursor paginated)",
 )
 @api_view(["GET"])
@@ -122,7 +126,7 @@ def search(request: Request) -> Response:
 
 @extend_schema(
     request=None,
-    responses=SuggestedFixSerializer,
+    responses={201: schema.ReusedFixSerializer},
     summary="Propose a past session's fix that worked as this session's suggested fix",
 )
 @api_view(["POST"])
