@@ -38,22 +38,6 @@ Operation = tuple[str, str]  # (METHOD, /api/v1/path/{param})
 # Owned by other apps; each is validated on its refusal (error body) only, until its app
 # documents its success bodies.
 SUCCESS_NOT_YET_VALIDATED: set[Operation] = {
-    # scripts
-    ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/{fix_id}/decision"),
-    ("POST", "/api/v1/ai-sessions/{session_id}/suggested-fixes/{fix_id}/draft"),
-    ("GET", "/api/v1/draft-templates"),
-    ("GET", "/api/v1/draft-templates/{draft_id}"),
-    ("POST", "/api/v1/draft-templates/{draft_id}/accept"),
-    ("POST", "/api/v1/draft-templates/{draft_id}/reject"),
-    ("POST", "/api/v1/script-builder/sessions"),
-    ("GET", "/api/v1/scripts/categories"),
-    ("POST", "/api/v1/scripts/generate"),
-    ("POST", "/api/v1/scripts/review"),
-    ("GET", "/api/v1/scripts/templates"),
-    ("POST", "/api/v1/scripts/templates"),
-    ("GET", "/api/v1/scripts/templates/{template_id}"),
-    ("PATCH", "/api/v1/scripts/templates/{template_id}"),
-    ("DELETE", "/api/v1/scripts/templates/{template_id}"),
     # psa
     *{
         (m, f"/api/v1/integrations/psa{p}")
@@ -283,6 +267,21 @@ OTHER_WALKS: dict[Operation, int] = {
     ("GET", f"{S}/similar"): 200,
     ("GET", f"{SESSIONS}/search"): 200,
     ("POST", f"{S}/suggested-fixes/from-session/{{source_id}}"): 201,
+    ("GET", "/api/v1/scripts/categories"): 200,
+    ("POST", "/api/v1/scripts/templates"): 201,
+    ("GET", "/api/v1/scripts/templates"): 200,
+    ("GET", "/api/v1/scripts/templates/{template_id}"): 200,
+    ("PATCH", "/api/v1/scripts/templates/{template_id}"): 200,
+    ("POST", "/api/v1/scripts/generate"): 200,
+    ("POST", "/api/v1/scripts/review"): 200,
+    ("DELETE", "/api/v1/scripts/templates/{template_id}"): 204,
+    ("POST", f"{F}/draft"): 200,
+    ("POST", f"{F}/decision"): 200,
+    ("GET", "/api/v1/draft-templates"): 200,
+    ("GET", "/api/v1/draft-templates/{draft_id}"): 200,
+    ("POST", "/api/v1/draft-templates/{draft_id}/accept"): 201,
+    ("POST", "/api/v1/draft-templates/{draft_id}/reject"): 200,
+    ("POST", "/api/v1/script-builder/sessions"): 201,
 }
 
 
@@ -391,3 +390,65 @@ def test_the_memory_api_answers_what_its_schema_says(
     values = {"session_id": session.pk, "source_id": source}
     reused = _walk(client, f"POST {S}/suggested-fixes/from-session/{{source_id}}", values)
     assert reused["reused_from"] == source and reused["decision"] is None
+
+
+def test_the_scripts_api_answers_what_its_schema_says(
+    engineer: User, api_client_for: ApiFor
+) -> None:
+    client = api_client_for(engineer)
+    categories = _walk(client, "GET /api/v1/scripts/categories")["results"]
+    assert categories, "the starter library brings its categories"
+    body = {
+        "name": "Restart a service",
+        "body": "Restart-Service -Name '{{service}}' -Force",
+        "parameters": [{"name": "service", "type": "string", "required": True}],
+        "category_id": categories[0]["id"],
+    }
+    made = _walk(client, "POST /api/v1/scripts/templates", body=body)
+    assert made["category"]["id"] == categories[0]["id"] and made["provenance"] is None
+    listed = _walk(client, "GET /api/v1/scripts/templates")["results"]
+    assert made["id"] in {row["id"] for row in listed}
+    values = {"template_id": made["id"]}
+    _walk(client, "GET /api/v1/scripts/templates/{template_id}", values)
+    _walk(client, "PATCH /api/v1/scripts/templates/{template_id}", values, {"name": "Restart it"})
+    session = AISession.objects.create(account=engineer.account, user=engineer)
+    body = {"template_id": made["id"], "parameters": {"service": "Spooler"}, "ai_session_id": None}
+    run = _walk(client, "POST /api/v1/scripts/generate", body=body)
+    assert run["script"].strip() == "Restart-Service -Name 'Spooler' -Force"
+    review = _walk(
+        client, "POST /api/v1/scripts/review", body={"script": "Remove-Item C:\\ -Recurse"}
+    )
+    assert review["findings"]
+    assert _walk(client, "DELETE /api/v1/scripts/templates/{template_id}", values) is None
+
+    def fix() -> int:
+        return fixes.propose_fix(
+            session=session,
+            step=None,
+            title="Restart the print spooler",
+            description="Clears stuck jobs held by the spooler.",
+            confidence=80,
+            script="Restart-Service -Name {{service}} -Force",
+            parameters=[{"name": "service", "type": "string", "default": "Spooler"}],
+        ).pk
+
+    values = {"session_id": session.pk, "fix_id": fix()}
+    body = {"script": "Get-Printer -Name '{{name}}'", "parameters": [{"name": "name"}]}
+    drafted = _walk(client, f"POST {F}/draft", values, body)
+    assert drafted["script"] == body["script"] and drafted["decision"] is None
+    body = {"decision": "draft_template", "parameters": {"name": "HP LaserJet"}}
+    decided = _walk(client, f"POST {F}/decision", values, body)
+    assert decided["draft_template_id"] and decided["fix"]["decision"] == "draft_template"
+    drafts = _walk(client, "GET /api/v1/draft-templates")["results"]
+    assert [row["id"] for row in drafts] == [decided["draft_template_id"]]
+    values = {"draft_id": decided["draft_template_id"]}
+    assert _walk(client, "GET /api/v1/draft-templates/{draft_id}", values)["status"] == "pending"
+    accepted = _walk(client, "POST /api/v1/draft-templates/{draft_id}/accept", values)
+    assert accepted["provenance"]["session_id"] == session.pk
+    values = {"session_id": session.pk, "fix_id": fix()}
+    decided = _walk(client, f"POST {F}/decision", values, {"decision": "draft_template"})
+    values = {"draft_id": decided["draft_template_id"]}
+    rejected = _walk(client, "POST /api/v1/draft-templates/{draft_id}/reject", values)
+    assert rejected["status"] == "rejected"
+    built = _walk(client, "POST /api/v1/script-builder/sessions", body={"origin": "standalone"})
+    assert built["origin"] == "standalone" and built["ai_session_id"] is None

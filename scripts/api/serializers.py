@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from scripts.models import DraftTemplate, ScriptBuilderSession, ScriptCategory, ScriptTemplate
@@ -15,6 +16,12 @@ class CategorySerializer(serializers.ModelSerializer[ScriptCategory]):
         fields = ["id", "name", "slug"]
 
 
+class ProvenanceSerializer(serializers.Serializer[dict[str, Any]]):
+    session_id = serializers.IntegerField(allow_null=True)
+    ticket = serializers.CharField(allow_null=True)
+    resolved_by = serializers.CharField(allow_null=True)
+
+
 def provenance(template: ScriptTemplate) -> dict[str, Any] | None:
     if template.source_session_id is None and not template.source_ticket:
         return None
@@ -26,7 +33,7 @@ def provenance(template: ScriptTemplate) -> dict[str, Any] | None:
 
 
 class TemplateSerializer(serializers.ModelSerializer[ScriptTemplate]):
-    category = CategorySerializer(read_only=True)
+    category = CategorySerializer(read_only=True, allow_null=True)
     parameters = serializers.JSONField(source="parameters_schema", read_only=True)
     provenance = serializers.SerializerMethodField()
 
@@ -45,6 +52,7 @@ class TemplateSerializer(serializers.ModelSerializer[ScriptTemplate]):
             "updated_at",
         ]
 
+    @extend_schema_field(ProvenanceSerializer(allow_null=True))
     def get_provenance(self, template: ScriptTemplate) -> dict[str, Any] | None:
         return provenance(template)
 
@@ -78,7 +86,7 @@ class ReviewSerializer(serializers.Serializer[Any]):
 
 
 class DraftSerializer(serializers.ModelSerializer[DraftTemplate]):
-    category = CategorySerializer(read_only=True)
+    category = CategorySerializer(read_only=True, allow_null=True)
     session_id = serializers.IntegerField(read_only=True)
     fix_id = serializers.IntegerField(read_only=True, allow_null=True)
     promoted_template_id = serializers.IntegerField(read_only=True, allow_null=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
 from flowpilot.errors import DomainError
 from scripts import selectors
+from scripts.api import schema
 from scripts.api.serializers import (
     AcceptDraftSerializer,
     BuilderSessionCreateSerializer,
@@ -48,7 +49,18 @@ def _user(request: Request) -> User:
     return cast(User, request.user)
 
 
-@extend_schema(request=TemplateWriteSerializer, responses=TemplateSerializer, summary="Library")
+@extend_schema(
+    methods=["GET"],
+    parameters=[OpenApiParameter("category", str), OpenApiParameter("q", str)],
+    responses=schema.TemplateListSerializer,
+    summary="Library",
+)
+@extend_schema(
+    methods=["POST"],
+    request=TemplateWriteSerializer,
+    responses={201: TemplateSerializer},
+    summary="Add a template to the library",
+)
 @api_view(["GET", "POST"])
 @permission_classes(READ_OR_WRITE)
 def template_list(request: Request) -> Response:
@@ -75,7 +87,14 @@ def template_list(request: Request) -> Response:
     return Response(TemplateSerializer(template).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=TemplatePatchSerializer, responses=TemplateSerializer, summary="Template")
+@extend_schema(methods=["GET"], responses=TemplateSerializer, summary="Template")
+@extend_schema(
+    methods=["PATCH"],
+    request=TemplatePatchSerializer,
+    responses=TemplateSerializer,
+    summary="Change a template",
+)
+@extend_schema(methods=["DELETE"], responses={204: None}, summary="Delete a template")
 @api_view(["GET", "PATCH", "DELETE"])
 @permission_classes(READ_OR_WRITE)
 def template_detail(request: Request, template_id: int) -> Response:
@@ -94,7 +113,7 @@ def template_detail(request: Request, template_id: int) -> Response:
     return Response(TemplateSerializer(template).data)
 
 
-@extend_schema(responses=CategorySerializer(many=True), summary="Script categories")
+@extend_schema(responses=schema.CategoryListSerializer, summary="Script categories")
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def category_list(request: Request) -> Response:
@@ -102,7 +121,11 @@ def category_list(request: Request) -> Response:
     return Response({"results": CategorySerializer(rows, many=True).data})
 
 
-@extend_schema(request=GenerateSerializer, summary="Render a template with parameters")
+@extend_schema(
+    request=GenerateSerializer,
+    responses=schema.GeneratedSerializer,
+    summary="Render a template with parameters",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def generate(request: Request) -> Response:
@@ -120,7 +143,11 @@ def generate(request: Request) -> Response:
     return Response(result.as_dict())
 
 
-@extend_schema(request=ReviewSerializer, summary="Parse a script and list its safety findings")
+@extend_schema(
+    request=ReviewSerializer,
+    responses=schema.ReviewResultSerializer,
+    summary="Parse a script and list its safety findings",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def review(request: Request) -> Response:
@@ -132,7 +159,11 @@ def review(request: Request) -> Response:
 # --- fix decisions and the inline builder's submit (routes under /ai-sessions) -------------
 
 
-@extend_schema(request=DecisionSerializer, summary="Decide what to do with the fix")
+@extend_schema(
+    request=DecisionSerializer,
+    responses=schema.DecisionResultSerializer,
+    summary="Decide what to do with the fix",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def fix_decision(request: Request, session_id: int, fix_id: int) -> Response:
@@ -179,7 +210,11 @@ def fix_draft(request: Request, session_id: int, fix_id: int) -> Response:
 # --- drafts --------------------------------------------------------------------------------
 
 
-@extend_schema(responses=DraftSerializer(many=True), summary="Draft templates (pending by default)")
+@extend_schema(
+    parameters=[OpenApiParameter("pending_only", bool, default=True)],
+    responses=schema.DraftListSerializer,
+    summary="Draft templates (pending by default)",
+)
 @api_view(["GET"])
 @permission_classes(WRITE)
 def draft_list(request: Request) -> Response:
@@ -199,7 +234,11 @@ def draft_detail(request: Request, draft_id: int) -> Response:
     return Response(DraftSerializer(selectors.get_draft(_user(request).account, draft_id)).data)
 
 
-@extend_schema(request=AcceptDraftSerializer, responses=TemplateSerializer, summary="Accept")
+@extend_schema(
+    request=AcceptDraftSerializer,
+    responses={201: TemplateSerializer},
+    summary="Accept a draft: it becomes a library template",
+)
 @api_view(["POST"])
 @permission_classes(WRITE)
 def draft_accept(request: Request, draft_id: int) -> Response:
@@ -225,7 +264,10 @@ def draft_reject(request: Request, draft_id: int) -> Response:
 
 @extend_schema(
     request=BuilderSessionCreateSerializer,
-    responses=BuilderSessionSerializer,
+    responses={
+        201: BuilderSessionSerializer,
+        200: BuilderSessionSerializer,  # an inline builder already open for that fix
+    },
     summary="Start a builder session (standalone, or inline for an AI session)",
 )
 @api_view(["POST"])
