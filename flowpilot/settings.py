@@ -108,7 +108,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "front.navigation.app_shell",
-                "handoffs.context_processors.bell",
                 "csp.context_processors.nonce",
             ],
             "builtins": ["flowpilot.templating"],

@@ -54,3 +54,22 @@ def reltime(value: object) -> SafeString | str:
         f'<time datetime="{local.isoformat()}" title="{exact}" data-relative>'
         f"{relative(value)}</time>"
     )
+
+
+# Every icon's markup, rendered once per name from ``partials/icon.html`` (it depends on the
+# name only): the shell shows a dozen icons on every page, and an include per icon costs a
+# template render each time.
+_ICONS: dict[str, SafeString] = {}
+
+
+@register.simple_tag
+def icon(name: object) -> SafeString:
+    """``{% icon "bell" %}``: the SVG of ``partials/icon.html`` for that name ("" if unknown)."""
+    key = str(name)
+    markup = _ICONS.get(key)
+    if markup is None:
+        from django.template.loader import render_to_string
+
+        markup = mark_safe(render_to_string("partials/icon.html", {"name": key}))  # noqa: S308
+        _ICONS[key] = markup
+    return markup

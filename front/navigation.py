@@ -8,9 +8,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.functional import SimpleLazyObject
 
-from scripts.selectors import pending_draft_count
+from front.selectors import ShellCounts, shell_counts
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +38,46 @@ PALETTE = [
 ]
 
 
-def _url(name: str) -> str:
+# Every URL the shell links to on every page, besides NAVIGATION and PALETTE.
+SHELL_URL_NAMES = (
+    "dashboard",
+    "logout",
+    "notifications",
+    "palette-sessions",
+    "session-new",
+    "account-session-status",
+    "account-session-extend",
+    "account-session-dismiss",
+)
+_URLS: dict[tuple[str, str], tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _reverse(name: str) -> str:
     try:
         return reverse(name)
     except NoReverseMatch:
         return ""
+
+
+def _shell_urls() -> tuple[dict[str, str], dict[str, str]]:
+    """
+    The shell's URLs by url name ("" for a page not installed), and the same keyed for
+    templates (``{{ shell_urls.session_new }}``): reversed once per script prefix and URLconf
+    rather than on every page.
+    """
+    key = (get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF))
+    cached = _URLS.get(key)
+    if cached is None:
+        names = {name for *_, name in NAVIGATION} | {name for _, name, _ in PALETTE}
+        urls = {name: _reverse(name) for name in sorted(names | set(SHELL_URL_NAMES))}
+        cached = urls, {name.replace("-", "_"): url for name, url in urls.items()}
+        _URLS[key] = cached
+    return cached
+
+
+def _url(name: str) -> str:
+    urls = _shell_urls()[0]
+    return urls[name] if name in urls else _reverse(name)
 
 
 # Pages only engineers and up may open: a viewer is never offered a link that answers 403.
@@ -60,27 +96,36 @@ def palette_commands(user: Any = None) -> list[dict[str, str]]:
     ]
 
 
-def _pending_drafts_badge(request: HttpRequest) -> Callable[[], int | str]:
-    """The Scripts item's count of draft templates awaiting review, read only if the sidebar
-    renders it; a failure leaves the badge out, never the page."""
+class _Badges:
+    """The shell's counts for one request: read with one query when a template first shows one
+    of them, never when none renders; a failure leaves the badges out, never the page."""
 
-    def badge() -> int | str:
-        user: Any = request.user
-        if not user.can_act:
-            return ""
-        try:
-            return pending_draft_count(user.account_id) or ""
-        except Exception:
-            logger.exception("Pending-draft count failed for the navigation")
-            return ""
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self._counts: ShellCounts | None = None
 
-    return badge
+    def _read(self) -> ShellCounts:
+        if self._counts is None:
+            try:
+                self._counts = shell_counts(self.user)
+            except Exception:
+                logger.exception("Badge counts failed for the app shell")
+                self._counts = ShellCounts(0, 0)
+        return self._counts
+
+    def pending_drafts(self) -> int | str:
+        return (self._read().pending_drafts or "") if self.user.can_act else ""
+
+    def unread(self) -> int:
+        return self._read().unread_notifications
 
 
-def nav_items(request: HttpRequest | None = None) -> list[dict[str, Any]]:
+def nav_items(
+    request: HttpRequest | None = None, *, counts: _Badges | None = None
+) -> list[dict[str, Any]]:
     badges: dict[str, Callable[[], int | str]] = {}
     if request is not None:
-        badges["scripts"] = _pending_drafts_badge(request)
+        badges["scripts"] = (counts or _Badges(request.user)).pending_drafts
     user = getattr(request, "user", None)
     return [
         {"key": key, "label": label, "url": _url(name), "badge": badges.get(key, "")}
@@ -92,10 +137,13 @@ def nav_items(request: HttpRequest | None = None) -> list[dict[str, Any]]:
 def app_shell(request: HttpRequest) -> dict[str, Any]:
     """Context processor: what every page template's shell needs."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {"DEBUG": settings.DEBUG}
+        return {"DEBUG": settings.DEBUG, "shell_urls": _shell_urls()[1]}
+    counts = _Badges(request.user)  # shared by the Scripts badge and the bell
     return {
         "DEBUG": settings.DEBUG,
-        "nav_items": nav_items(request),
+        "shell_urls": _shell_urls()[1],
+        "nav_items": nav_items(request, counts=counts),
         "palette_commands": palette_commands(request.user),
         "llm_provider": settings.LLM_PROVIDER,
+        "bell_unread": SimpleLazyObject(counts.unread),
     }

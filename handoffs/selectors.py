@@ -195,8 +195,13 @@ def picked_up_from_me(user: User, *, limit: int = 5) -> list[SessionHandoff]:
 # --- the bell ---------------------------------------------------------------------------------
 
 
+def unread_notifications(user: User) -> QuerySet[AppNotification]:
+    """The user's unread notifications (the bell counts them)."""
+    return AppNotification.objects.filter(user_id=user.pk, read_at__isnull=True)
+
+
 def unread_count(user: User) -> int:
-    return AppNotification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+    return unread_notifications(user).count()
 
 
 def recent_notifications(user: User, *, limit: int = BELL_LIMIT) -> list[AppNotification]:

@@ -136,8 +136,9 @@ def get_template(account: Account, template_id: Any) -> ScriptTemplate:
         raise NotFound("No such script template.") from exc
 
 
-def pending_draft_count(account_id: int) -> int:
-    return DraftTemplate.objects.filter(account_id=account_id, status=DraftStatus.PENDING).count()
+def pending_drafts_of(account_id: int) -> QuerySet[DraftTemplate]:
+    """The account's draft templates awaiting review (the Scripts item's badge counts them)."""
+    return DraftTemplate.objects.filter(account_id=account_id, status=DraftStatus.PENDING)
 
 
 def drafts(account: Account, *, pending_only: bool = True) -> QuerySet[DraftTemplate]:

@@ -208,7 +208,7 @@ class TestQueryCounts:
         client = client_for(engineer)
         self._fill(engineer, teammate, count)
         client.get("/")  # the sign-in's activity stamp is written once, not per sample
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             response = client.get("/")
         assert response.status_code == 200
         html = response.content.decode()

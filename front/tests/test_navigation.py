@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from accounts import selectors as account_selectors
 from accounts.models import User
 from front import navigation
+from handoffs.models import AppNotification
+from scripts.tests.test_drafts_builder import _pending_draft
 
 
 def test_sections_without_a_page_are_shown_disabled(engineer: User, client_for: Any) -> None:
@@ -39,3 +44,44 @@ def test_registering_a_row_twice_keeps_one(owner: User) -> None:
     account_selectors.register_settings_row(row)
     keys = [r["key"] for r in account_selectors.settings_rows(owner)]
     assert keys.count("security") == 1
+
+
+def _badge_queries(client: Any, path: str) -> tuple[str, list[str]]:
+    client.get(path)  # the sign-in's activity stamp is written once, not per sample
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(path).content.decode()
+    tables = ("scripts_drafttemplate", "handoffs_appnotification")
+    counting = [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in tables)]
+    return html, counting
+
+
+def test_one_query_counts_the_nav_badge_and_the_bell(engineer: User, client_for: Any) -> None:
+    _pending_draft(engineer)
+    _pending_draft(engineer, ticket="5")
+    AppNotification.objects.bulk_create(
+        AppNotification(account=engineer.account, user=engineer, title=f"N{i}", link="/")
+        for i in range(3)
+    )
+    html, counting = _badge_queries(client_for(engineer), "/account")
+    assert 'data-testid="nav-badge-scripts" title="Waiting for review">2</span>' in html
+    assert 'data-testid="bell-count">3</span>' in html
+    assert len(counting) == 1
+
+
+def test_a_viewer_sees_the_bell_but_no_draft_count(
+    engineer: User, viewer: User, client_for: Any
+) -> None:
+    _pending_draft(engineer)
+    AppNotification.objects.create(account=viewer.account, user=viewer, title="N", link="/")
+    html, counting = _badge_queries(client_for(viewer), "/account")
+    assert 'data-testid="nav-badge-scripts"' not in html
+    assert 'data-testid="bell-count">1</span>' in html
+    assert len(counting) == 1 and "scripts_drafttemplate" not in counting[0]
+
+
+def test_shell_links_point_at_their_pages(engineer: User, client_for: Any) -> None:
+    """The shell's links are reversed once, not per page, and still lead where they should."""
+    html = client_for(engineer).get("/account").content.decode()
+    for name in navigation.SHELL_URL_NAMES:
+        url = navigation._url(name)
+        assert url and f'"{url}"' in html, name

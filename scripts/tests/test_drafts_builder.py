@@ -242,9 +242,7 @@ class TestPostResolveOffer:
     def test_a_failing_count_never_breaks_the_sidebar(
         self, engineer: User, client_for: ClientFor
     ) -> None:
-        with mock.patch(
-            "front.navigation.pending_draft_count", autospec=True, side_effect=RuntimeError
-        ):
+        with mock.patch("front.navigation.shell_counts", autospec=True, side_effect=RuntimeError):
             response = client_for(engineer).get("/scripts")
         assert response.status_code == 200
         assert 'data-testid="nav-badge-scripts"' not in response.content.decode()
