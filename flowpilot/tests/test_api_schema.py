@@ -39,7 +39,6 @@ ApiFor = Callable[[User], APIClient]
 Operation = tuple[str, str]  # (METHOD, /api/v1/path/{param})
 
 
-
 @cache
 def openapi() -> dict[str, Any]:
     return SchemaGenerator().get_schema(request=None, public=True)
@@ -469,7 +468,7 @@ def test_the_psa_api_answers_what_its_schema_says(
     client = api_client_for(owner)
     assert _walk(client, f"GET {PSA}")["provider"] == "none"
     creds = psa_simulator.state.credentials
-    body = {
+    body: dict[str, Any] = {
         "provider": "connectwise",
         "site": psa_simulator.site,
         "company_id": creds.company,
