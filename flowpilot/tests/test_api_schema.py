@@ -111,6 +111,20 @@ def test_every_endpoint_is_walked() -> None:
     assert not stale, f"listed but no longer in the URL conf: {stale}"
 
 
+def test_every_success_is_documented_with_its_body() -> None:
+    """No "No response body" 2xx: each success names its JSON body, or is a 204 without one."""
+    undocumented = []
+    for path, operations in openapi()["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if not status.startswith("2"):
+                    continue
+                has_body = "application/json" in response.get("content", {})
+                if has_body == (status == "204"):
+                    undocumented.append((method.upper(), path, status))
+    assert not undocumented, f"success answers without their body documented: {undocumented}"
+
+
 def test_every_endpoint_documents_its_refusal_with_the_error_body(
     engineer: User, stranger: User, api_client_for: ApiFor
 ) -> None:
