@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites, IsOwner
 from psa import selectors
+from psa.api import schema
 from psa.api.serializers import (
     IntegrationSerializer,
     MemberSerializer,
@@ -44,7 +45,11 @@ def ticket_body(ticket: Ticket) -> dict[str, Any]:
     return body
 
 
-@extend_schema(request=IntegrationSerializer, summary="The account's PSA connection (owner)")
+@extend_schema(
+    request=IntegrationSerializer,
+    responses=schema.IntegrationSummarySerializer,
+    summary="The account's PSA connection (owner); PUT saves it",
+)
 @api_view(["GET", "PUT"])
 @permission_classes(OWNER)
 def integration(request: Request) -> Response:
@@ -60,7 +65,11 @@ def integration(request: Request) -> Response:
     return Response(selectors.integration_summary(user.account))
 
 
-@extend_schema(request=None, summary="Test the PSA connection (owner)")
+@extend_schema(
+    request=None,
+    responses=schema.ConnectionResultSerializer,
+    summary="Test the PSA connection (owner)",
+)
 @api_view(["POST"])
 @permission_classes(OWNER)
 def integration_test(request: Request) -> Response:
@@ -69,7 +78,18 @@ def integration_test(request: Request) -> Response:
     return Response(asdict(result))
 
 
-@extend_schema(request=NewTicketSerializer, summary="Search tickets · create a ticket")
+@extend_schema(
+    methods=["GET"],
+    parameters=[TicketQuerySerializer],
+    responses=schema.TicketPageSerializer,
+    summary="Search tickets (page by page, as the PSA pages them)",
+)
+@extend_schema(
+    methods=["POST"],
+    request=NewTicketSerializer,
+    responses={201: schema.TicketSerializer},
+    summary="Create a ticket",
+)
 @api_view(["GET", "POST"])
 @permission_classes(READ_OR_WRITE)
 def tickets(request: Request) -> Response:
@@ -97,6 +117,7 @@ def tickets(request: Request) -> Response:
     )
 
 
+@extend_schema(responses=schema.TicketDetailSerializer, summary="A ticket with its notes")
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def ticket_detail(request: Request, ticket_id: int) -> Response:
@@ -113,12 +134,14 @@ def _lookup_response(found: selectors.Lookup[Any]) -> Response:
     return Response([asdict(item) for item in found.items])
 
 
+@extend_schema(responses=schema.BoardSerializer(many=True), summary="The PSA's boards")
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def boards(request: Request) -> Response:
     return _lookup_response(selectors.boards(selectors.workspace_for(_user(request).account)))
 
 
+@extend_schema(responses=schema.StatusSerializer(many=True), summary="A board's statuses")
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def board_statuses(request: Request, board_id: int) -> Response:
@@ -126,13 +149,31 @@ def board_statuses(request: Request, board_id: int) -> Response:
     return _lookup_response(selectors.board_statuses(ws, board_id))
 
 
+@extend_schema(responses=schema.MemberSerializer(many=True), summary="The PSA's members")
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def members(request: Request) -> Response:
     return _lookup_response(selectors.members(selectors.workspace_for(_user(request).account)))
 
 
-@extend_schema(request=MemberSerializer, summary="A ticket's assigned members · assign · unassign")
+@extend_schema(
+    methods=["GET"],
+    responses=schema.ResourcesSerializer,
+    summary="A ticket's assigned members",
+)
+@extend_schema(
+    methods=["POST"],
+    request=MemberSerializer,
+    responses=schema.ResourcesSerializer,
+    summary="Assign a member to the ticket",
+)
+@extend_schema(
+    methods=["DELETE"],
+    parameters=[OpenApiParameter("member", str, description="Or in the body.")],
+    request=MemberSerializer,
+    responses={200: schema.ResourcesSerializer},
+    summary="Unassign a member from the ticket",
+)
 @api_view(["GET", "POST", "DELETE"])
 @permission_classes(READ_OR_WRITE)
 def ticket_resources(request: Request, ticket_id: int) -> Response:
