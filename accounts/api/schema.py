@@ -1,5 +1,6 @@
 """
-Response shapes of the accounts API (tokens, preferences, security policy, people). They
+Response shapes of the accounts API (tokens, preferences, security policy, people) and its
+bearer-token security scheme. They
 document the plain dicts the services build; ``flowpilot/tests/test_api_schema.py`` validates
 real responses against them.
 """
@@ -8,9 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework import serializers
 
 Body = serializers.Serializer[dict[str, Any]]
+
+
+class PolicyJWTScheme(SimpleJWTScheme):
+    """The API's bearer access token (``Authorization: Bearer <access>``) in the schema."""
+
+    target_class = "accounts.authentication.PolicyJWTAuthentication"
 
 
 class TokenUserSerializer(Body):

@@ -103,7 +103,7 @@ class StatusSerializer(Body):
     sort = serializers.IntegerField()
 
 
-class MemberSerializer(Body):
+class PSAMemberSerializer(Body):
     id = serializers.IntegerField()
     identifier = serializers.CharField()
     name = serializers.CharField()

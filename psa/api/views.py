@@ -80,6 +80,7 @@ def integration_test(request: Request) -> Response:
 
 @extend_schema(
     methods=["GET"],
+    operation_id="v1_integrations_psa_tickets_list",
     parameters=[TicketQuerySerializer],
     responses=schema.TicketPageSerializer,
     summary="Search tickets (page by page, as the PSA pages them)",
@@ -149,7 +150,7 @@ def board_statuses(request: Request, board_id: int) -> Response:
     return _lookup_response(selectors.board_statuses(ws, board_id))
 
 
-@extend_schema(responses=schema.MemberSerializer(many=True), summary="The PSA's members")
+@extend_schema(responses=schema.PSAMemberSerializer(many=True), summary="The PSA's members")
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def members(request: Request) -> Response:

@@ -51,6 +51,7 @@ def _user(request: Request) -> User:
 
 @extend_schema(
     methods=["GET"],
+    operation_id="v1_scripts_templates_list",
     parameters=[OpenApiParameter("category", str), OpenApiParameter("q", str)],
     responses=schema.TemplateListSerializer,
     summary="Library",
@@ -211,6 +212,7 @@ def fix_draft(request: Request, session_id: int, fix_id: int) -> Response:
 
 
 @extend_schema(
+    operation_id="v1_draft_templates_list",
     parameters=[OpenApiParameter("pending_only", bool, default=True)],
     responses=schema.DraftListSerializer,
     summary="Draft templates (pending by default)",

@@ -68,6 +68,7 @@ def _turn(session: AISession, turn: chat.TurnResult) -> dict[str, Any]:
 
 @extend_schema(
     methods=["GET"],
+    operation_id="v1_ai_sessions_list",
     responses=schema.SessionPage,
     summary="List my sessions (and those I picked up), newest first, cursor-paginated",
 )
