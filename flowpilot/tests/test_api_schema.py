@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from conftest import PASSWORD
+from flowpilot.llm import LLMTimeout
 from handoffs.models import AssessmentStatus, SessionHandoff
 from psa.simulator.seed import seed_base, seed_tickets
 from psa.simulator.server import Simulator
@@ -33,6 +34,7 @@ from sessions_app.memory.history import record_past_session
 from sessions_app.memory.indexing import index_session
 from sessions_app.models import AISession, TaskItem, TaskKind
 from sessions_app.services import fixes
+from sessions_app.tests.chat_support import scripted
 
 pytestmark = pytest.mark.django_db
 ApiFor = Callable[[User], APIClient]
@@ -109,6 +111,20 @@ def test_every_endpoint_is_walked() -> None:
     assert not missing, f"endpoints without a validated response: {missing}"
     stale = sorted(walked - set(endpoints()))
     assert not stale, f"listed but no longer in the URL conf: {stale}"
+
+
+def test_every_success_is_documented_with_its_body() -> None:
+    """No "No response body" 2xx: each success names its JSON body, or is a 204 without one."""
+    undocumented = []
+    for path, operations in openapi()["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if not status.startswith("2"):
+                    continue
+                has_body = "application/json" in response.get("content", {})
+                if has_body == (status == "204"):
+                    undocumented.append((method.upper(), path, status))
+    assert not undocumented, f"success answers without their body documented: {undocumented}"
 
 
 def test_every_endpoint_documents_its_refusal_with_the_error_body(
@@ -207,6 +223,20 @@ def test_the_sessions_api_answers_what_its_schema_says(
             values["fact_id"] = data["id"]
         if operation == ("GET", f"{S}/suggested-fixes/active"):
             assert data["decision"] is None  # undecided is null, not ""
+
+
+def test_a_failed_first_reply_and_its_retry_answer_what_the_schema_says(
+    engineer: User, api_client_for: ApiFor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other branch of create (no turn, a reply error) and the retry's success."""
+    scripted(monkeypatch, LLMTimeout("slow"), "Late answer.")
+    client = api_client_for(engineer)
+    create = ("POST", SESSIONS)
+    status, created = _call(client, create, {}, {"problem": "VPN drops"})
+    assert status == 201 and created["turn"] is None
+    assert created["reply_error"]["code"] == "llm_timeout"
+    status, turn = _call(client, ("POST", f"{S}/messages/retry"), {"session_id": created["id"]})
+    assert status == 201 and turn["assistant_step"]["content"] == "Late answer."
 
 
 def _expect(
