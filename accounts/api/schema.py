@@ -15,7 +15,7 @@ from rest_framework import serializers
 Body = serializers.Serializer[dict[str, Any]]
 
 
-class PolicyJWTScheme(SimpleJWTScheme):
+class PolicyJWTScheme(SimpleJWTScheme):  # type: ignore[no-untyped-call]  # untyped library
     """The API's bearer access token (``Authorization: Bearer <access>``) in the schema."""
 
     target_class = "accounts.authentication.PolicyJWTAuthentication"
