@@ -158,9 +158,14 @@ class SimulatorState:
             "primaryEmail": email,
             "officeEmail": email,
             "defaultEmail": "Office",
+            "defaultPhone": "Office",
             "inactiveFlag": False,
             "licenseClass": "F",
             "securityRole": {"id": 1, "name": "Admin"},
+            # Required by clients that model the whole member (e.g. pyconnectwise).
+            "invoicingDisplayOptions": "RemainOnInvoicingScreen",
+            "agreementInvoicingDisplayOptions": "RemainOnInvoicingScreen",
+            "invoiceScreenDefaultTabFormat": "ShowInvoicingTab",
         }
         self.members[member_id] = member
         return member
