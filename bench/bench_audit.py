@@ -12,16 +12,10 @@ import statistics
 import sys
 import time
 
-from benchsupport import ensure_database  # noqa: E402
+from benchsupport import bench_environment, ensure_database  # noqa: E402
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
+bench_environment()
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-# Pages render with the source static files (no collectstatic manifest in a bench run).
-os.environ.setdefault("STATIC_MANIFEST", "false")
-os.environ["LLM_PROVIDER"] = "offline"
-os.environ["ANTHROPIC_API_KEY"] = ""
 
 BUDGET_MS = 20.0
 SIZES = (1_000, 100_000)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
 import re
 import statistics
 import sys
@@ -25,19 +24,9 @@ import time
 from collections.abc import Generator
 from typing import Any
 
-from benchsupport import ensure_database  # noqa: E402
+from benchsupport import bench_environment, ensure_database  # noqa: E402
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("CONN_MAX_AGE", "60")
-os.environ["DEBUG"] = "false"
-os.environ["SECURE_COOKIES"] = "false"
-os.environ["STATIC_MANIFEST"] = "false"
-os.environ["LLM_PROVIDER"] = "offline"
-os.environ["ANTHROPIC_API_KEY"] = ""
+bench_environment(redis=True)
 
 TURN_BUDGET_MS = 40.0
 FIRST_TOKEN_BUDGET_MS = 50.0

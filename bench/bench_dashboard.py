@@ -16,19 +16,10 @@ import sys
 import time
 from typing import Any
 
-from benchsupport import ensure_database  # noqa: E402
+from benchsupport import bench_environment, ensure_database  # noqa: E402
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
+bench_environment()
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("CONN_MAX_AGE", "60")
-os.environ["DEBUG"] = "false"
-os.environ["SECURE_COOKIES"] = "false"
-# Pages render with the source static files (no collectstatic manifest in a bench run).
-os.environ["STATIC_MANIFEST"] = "false"
-os.environ["LLM_PROVIDER"] = "offline"
-os.environ["ANTHROPIC_API_KEY"] = ""
 
 MS_BUDGET = 15.0
 QUERY_BUDGET = 10

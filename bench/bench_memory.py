@@ -22,15 +22,10 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from benchsupport import ensure_database  # noqa: E402
+from benchsupport import bench_environment, ensure_database  # noqa: E402
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench_memory")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("CONN_MAX_AGE", "60")
+bench_environment("flowpilot_bench_memory")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-os.environ["LLM_PROVIDER"] = "offline"
-os.environ["ANTHROPIC_API_KEY"] = ""
 os.environ.pop("REDIS_URL", None)
 
 BUDGET_MS = 20.0

@@ -19,17 +19,9 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from benchsupport import ensure_database  # noqa: E402
+from benchsupport import bench_environment, ensure_database  # noqa: E402
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("CONN_MAX_AGE", "60")
-os.environ["DEBUG"] = "false"
-os.environ["SECURE_COOKIES"] = "false"
-os.environ["STATIC_MANIFEST"] = "false"
-os.environ["LLM_PROVIDER"] = "offline"
-os.environ["ANTHROPIC_API_KEY"] = ""
+bench_environment()
 
 PAGE_RATIO_BUDGET = 1.5
 PAGE_MS_BUDGET = 15.0

@@ -13,17 +13,11 @@ import statistics
 import sys
 import time
 
-from benchsupport import ensure_database  # noqa: E402
+from benchsupport import bench_environment, ensure_database  # noqa: E402
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
+bench_environment(redis=True)
 # The after-commit push task runs inline, so it can be timed apart from the revoke itself.
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-os.environ["LLM_PROVIDER"] = "offline"
-os.environ["ANTHROPIC_API_KEY"] = ""
 
 BUDGET_MS = 300.0
 USERS = 500

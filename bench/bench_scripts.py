@@ -17,19 +17,10 @@ import statistics
 import sys
 import time
 
-from benchsupport import ensure_database  # noqa: E402
+from benchsupport import bench_environment, ensure_database  # noqa: E402
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("CONN_MAX_AGE", "60")
+bench_environment(redis=True)
 os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
-os.environ["DEBUG"] = "false"
-os.environ["SECURE_COOKIES"] = "false"
-os.environ["STATIC_MANIFEST"] = "false"
-os.environ["LLM_PROVIDER"] = "offline"
 
 PAGE_BUDGET_MS = 30.0
 PAGE_QUERY_BUDGET = 10

@@ -30,17 +30,9 @@ import threading
 import time
 from typing import Any
 
-from benchsupport import ensure_database  # noqa: E402
+from benchsupport import bench_environment, ensure_database  # noqa: E402
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowpilot_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-os.environ.setdefault("REDIS_KEY_PREFIX", "flowpilot-bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowpilot.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("CONN_MAX_AGE", "60")
-os.environ["DEBUG"] = "false"
-os.environ["LLM_PROVIDER"] = "offline"
-os.environ["ANTHROPIC_API_KEY"] = ""
+bench_environment(redis=True)
 
 RATIO_BUDGET = 2.0
 SIGNINS = 60
