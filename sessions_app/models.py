@@ -132,6 +132,22 @@ class AISessionManager(_AISessionManagerBase["AISession"]):
             [value, value, *owners, *owners],
         )
 
+    def renew_turn(
+        self, session: AISession, *, owners: tuple[str, str], until: datetime, now: datetime
+    ) -> None:
+        """
+        Keep a lease held by one of ``owners`` until ``until`` (a turn answering queued steps
+        before its own) and ``touch`` the row in the same UPDATE; another turn's lease is left.
+        """
+        value = connection.ops.adapt_datetimefield_value(now)
+        self._returning_update(
+            session,
+            "updated_at = CASE WHEN updated_at < %s THEN %s ELSE updated_at END, "
+            "turn_lease_until = CASE WHEN turn_owner IN (%s, %s) THEN %s "
+            "ELSE turn_lease_until END",
+            [value, value, *owners, connection.ops.adapt_datetimefield_value(until)],
+        )
+
     def bump(self, session: AISession) -> None:
         """``state_version + 1`` and ``updated_at`` = now in one round trip, read back."""
         value = connection.ops.adapt_datetimefield_value(timezone.now())

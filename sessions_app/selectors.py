@@ -185,7 +185,7 @@ def recent_steps(
         .select_related("author")
         .order_by("-pk")[: limit + 1]
     )
-    return list(reversed(newest[:limit])), len(newest) > limit
+    return conversation_order(newest[:limit]), len(newest) > limit
 
 
 def get_user_step(session: AISession, step_id: int | str) -> AISessionStep:
@@ -204,6 +204,23 @@ def pending_user_step(session: AISession) -> AISessionStep | None:
     """The newest step when it is the engineer's: its reply failed or is still streaming."""
     last = AISessionStep.objects.filter(session=session).order_by("-pk").first()
     return last if last is not None and last.role == StepRole.USER else None
+
+
+def oldest_unanswered_step(session: AISession) -> AISessionStep | None:
+    """The oldest engineer step without its reply: the next one a turn answers."""
+    return (
+        AISessionStep.objects.filter(session=session, role=StepRole.USER, reply__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+
+
+def conversation_order(steps: list[AISessionStep]) -> list[AISessionStep]:
+    """
+    Steps as the conversation reads: each reply right after the step it answers (a queued
+    message is stored before the reply to the one ahead of it), otherwise in id order.
+    """
+    return sorted(steps, key=lambda step: (step.reply_to_id or step.pk, step.pk))
 
 
 # --- facts ----------------------------------------------------------------------------------
@@ -356,14 +373,18 @@ def session_page(session: AISession) -> SessionPage:
 
 
 def prompt_history(session: AISession, user_step: AISessionStep) -> list[tuple[str, str]]:
-    """(role, content) of the last steps up to ``user_step``, oldest first."""
+    """
+    (role, content) of the last steps up to ``user_step`` in conversation order, oldest first:
+    replies to earlier steps count even when stored after ``user_step`` (it was queued).
+    """
     recent = list(
-        AISessionStep.objects.filter(session=session, pk__lte=user_step.pk)
+        AISessionStep.objects.filter(session=session)
+        .filter(Q(pk__lte=user_step.pk) | Q(reply_to_id__lt=user_step.pk))
         .order_by("-pk")
-        .values_list("role", "content")[:HISTORY_STEPS]
+        .values_list("pk", "reply_to_id", "role", "content")[:HISTORY_STEPS]
     )
-    recent.reverse()
-    return recent
+    recent.sort(key=lambda row: (row[1] or row[0], row[0]))
+    return [(role, content) for _, _, role, content in recent]
 
 
 def prompt_context(session: AISession) -> dict[str, Any]:

@@ -272,19 +272,13 @@ def send_message(request: AuthedRequest, session_id: int) -> HttpResponse:
     except chat.ChatFailed as exc:
         messages.error(request, exc.detail)
         return HttpResponseRedirect(_detail_url(session, "composer"))
-    except chat.ReplyInProgress as exc:
-        return _busy(request, session, exc.detail)
+    except chat.ReplyQueued as exc:
+        messages.info(request, exc.detail)
+        return HttpResponseRedirect(_detail_url(session, "composer"))
     except DomainError as exc:
         return _composer_error(request, session, exc.detail)
     context = {"session": session, "step": step, "stream": True, "can_act": True}
     return render(request, "sessions_app/_turn_started.html", context)
-
-
-def _busy(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
-    """Another reply is being written: a toast, and (a 409, so no swap) the text stays typed."""
-    if not request.htmx:
-        return _composer_error(request, session, message)
-    return toast(reswap(HttpResponse(status=409), "none"), message, tone="amber")
 
 
 def _composer_error(request: AuthedRequest, session: AISession, message: str) -> HttpResponse:
@@ -349,6 +343,9 @@ async def _stream_events(
         async for event in chat.stream_reply(session=session, user_step=step):
             if event.kind == "token":
                 yield _sse("token", {"text": event.text})
+            elif event.kind == "queued":
+                # Also the keep-alive while the replies before this message are written.
+                yield _sse("queued", {"message": event.text})
             elif event.kind == "done" and event.turn is not None:
                 payload = await sync_to_async(_render_turn)(request, session, event.turn)
                 yield _sse("done", payload)

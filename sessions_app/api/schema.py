@@ -55,6 +55,18 @@ class TurnSerializer(serializers.Serializer[dict[str, Any]]):
     state_version = serializers.IntegerField()
 
 
+class QueuedTurnSerializer(serializers.Serializer[dict[str, Any]]):
+    """202: the message is saved and queued behind earlier replies; it will be answered."""
+
+    user_step = StepSerializer()
+    reply = serializers.JSONField(
+        allow_null=True, help_text="Always null: the reply is not written yet (retry fetches it)."
+    )
+    queued = serializers.BooleanField(help_text="Always true.")
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="queued")
+
+
 class ReplyErrorSerializer(ErrorSerializer):
     user_step_id = serializers.IntegerField()
     retry = serializers.BooleanField()

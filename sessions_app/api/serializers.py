@@ -151,6 +151,17 @@ def _fact_dict(fact: Fact) -> dict[str, Any]:
     }
 
 
+def queued_body(step: AISessionStep, detail: str) -> dict[str, Any]:
+    """A message saved and queued behind earlier replies: no reply yet (202)."""
+    return {
+        "user_step": _step_dict(step),
+        "reply": None,
+        "queued": True,
+        "detail": detail,
+        "code": "queued",
+    }
+
+
 def turn_body(turn: TurnResult, lane: list[TaskItem], facts: list[Fact]) -> dict[str, Any]:
     return {
         "user_step": _step_dict(turn.user_step),

@@ -30,6 +30,7 @@ from sessions_app.api.serializers import (
     SessionSerializer,
     StepSerializer,
     TaskItemSerializer,
+    queued_body,
     turn_body,
 )
 from sessions_app.models import AISession
@@ -127,10 +128,18 @@ def session_detail(request: Request, session_id: int) -> Response:
     return Response(_detail(session))
 
 
+def _queued(exc: chat.ReplyQueued) -> Response:
+    return Response(queued_body(exc.user_step, exc.detail), status=status.HTTP_202_ACCEPTED)
+
+
 @extend_schema(
     request=MessageSerializer,
-    responses={201: schema.TurnSerializer},
-    summary="One chat turn (content: 1–8,000 characters); 502 keeps the message for retry",
+    responses={201: schema.TurnSerializer, 202: schema.QueuedTurnSerializer},
+    summary=(
+        "One chat turn (content: 1–8,000 characters): the message queues behind replies being "
+        "written and gets its own reply (201); 202 when the queue outlasted the wait; 502 keeps "
+        "the message for retry"
+    ),
 )
 @api_view(["POST"])
 @permission_classes(WRITE)
@@ -138,22 +147,29 @@ def messages(request: Request, session_id: int) -> Response:
     session = get_session(_user(request), session_id, for_write=True)
     serializer = MessageSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    turn = chat.send_message(
-        session=session, user=_user(request), content=serializer.validated_data["content"]
-    )
+    try:
+        turn = chat.send_message(
+            session=session, user=_user(request), content=serializer.validated_data["content"]
+        )
+    except chat.ReplyQueued as exc:
+        return _queued(exc)
     return Response(_turn(session, turn), status=status.HTTP_201_CREATED)
 
 
 @extend_schema(
     request=None,
-    responses={201: schema.TurnSerializer},
-    summary="Answer the last message again after a failed reply",
+    responses={201: schema.TurnSerializer, 202: schema.QueuedTurnSerializer},
+    summary="Answer the oldest message without a reply (a failed or abandoned turn)",
 )
 @api_view(["POST"])
 @permission_classes(WRITE)
 def retry(request: Request, session_id: int) -> Response:
     session = get_session(_user(request), session_id, for_write=True)
-    return Response(_turn(session, chat.retry_reply(session=session)), status=201)
+    try:
+        turn = chat.retry_reply(session=session)
+    except chat.ReplyQueued as exc:
+        return _queued(exc)
+    return Response(_turn(session, turn), status=201)
 
 
 @extend_schema(methods=["GET"], responses=schema.FactPage, summary="What we know")

@@ -6,13 +6,18 @@ One chat turn: save the engineer's step, ask the assistant, parse its markers an
 provider failure loses nothing: the step stays, the caller shows an error, and a retry
 (``retry_reply`` or re-opening the stream) answers that same step without duplicating it.
 
-One reply is written at a time per session: a turn leases the session row (``take_turn``, a
-conditional UPDATE of ``turn_owner``/``turn_lease_until``) before it saves or answers a
-message, and gives the lease back when the reply is stored or has failed. No transaction is
-held across the model call. A second message while a reply is being written is refused with
-409 ``reply_in_progress`` and is not saved (the page keeps it in the composer); every stored
-reply records the step it answers (``reply_to``, at most one per step). A lease left behind by a
-crashed process expires after the longest model call (``turn_lease_seconds``).
+One reply is written at a time per session, and every engineer step gets its own: a turn
+leases the session row (``take_turn``, a conditional UPDATE of ``turn_owner``/
+``turn_lease_until``) and, holding it, answers the OLDEST unanswered step, then the next, up to
+and including its own (each reply records the step it answers, ``reply_to``, at most one per
+step), then gives the lease back. A message sent while a reply is being written is saved all the
+same and queued: its turn waits for the lease (short polls of the conditional UPDATE, bounded by
+``queue_wait_seconds``), then answers it; steps after it have their own waiting turn (API call or
+page stream), and a step whose waiter went away is answered by the next turn or a retry. A
+blocking turn that times out raises ``ReplyQueued`` (the API answers 202 ``queued``). No
+transaction is held across the model call. Steps are inserted under the session row lock, so
+their ids follow commit order and "oldest" is well defined. A lease left behind by a crashed
+process expires after the longest model call (``turn_lease_seconds``).
 
 Marker effects: ``[TASKS]`` merges the task lane (stable item uids), ``[PROMOTE]`` adds facts
 (one state_version bump for the turn), ``[SUGGEST_FIX]`` and ``[FIX_OUTCOME]`` go to the fixes
@@ -26,6 +31,7 @@ import asyncio
 import logging
 import re
 import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -76,16 +82,21 @@ class ChatFailed(UpstreamError):
     code = "llm_error"
 
 
-class ReplyInProgress(Conflict):
-    """Another turn holds the session's lease: this message was not saved."""
+class ReplyQueued(DomainError):
+    """The step is saved and queued, but earlier replies outlasted the wait: it will be answered."""
 
-    code = "reply_in_progress"
+    status = 202
+    code = "queued"
+
+    def __init__(self, user_step: AISessionStep) -> None:
+        super().__init__(QUEUED_MESSAGE, extra={"user_step_id": user_step.pk, "queued": True})
+        self.user_step = user_step
 
 
-BUSY_MESSAGE = (
-    "A reply is being written in this session. Your message was not sent: "
-    "send it again when the reply has arrived."
-)
+QUEUED_MESSAGE = "Queued — waiting for the reply before it."
+# How often a queued turn tries the lease again.
+POLL_SECONDS = 0.05
+STREAM_POLL_SECONDS = 0.25
 
 
 def turn_lease_seconds() -> float:
@@ -93,6 +104,11 @@ def turn_lease_seconds() -> float:
     timeout = float(getattr(settings, "LLM_TIMEOUT_SECONDS", 60.0))
     attempts = 1 + max(0, int(getattr(settings, "LLM_MAX_RETRIES", 2)))
     return timeout * attempts + 30.0
+
+
+def queue_wait_seconds() -> float:
+    """How long a queued turn waits for the lease: the longest one other turn may hold it."""
+    return turn_lease_seconds()
 
 
 def _lease_until(now: datetime) -> datetime:
@@ -112,17 +128,36 @@ def _turn_owners(user_step: AISessionStep) -> tuple[str, str]:
     return (f"step:{user_step.pk}", _reply_owner(user_step))
 
 
-def claim_turn(*, session: AISession, user_step: AISessionStep) -> None:
+def claim_turn(*, session: AISession, user_step: AISessionStep) -> bool:
     """
-    Lease the session to the reply to ``user_step`` (taking over the lease its posting left for
-    the stream), or refuse with 409 while another reply is being written.
+    Try to lease the session to the turn of ``user_step`` (taking over the lease its posting
+    left for the stream); False while another turn holds it.
     """
-    owner = _reply_owner(user_step)
     now = timezone.now()
-    if not AISession.objects.take_turn(
-        session, owner=owner, until=_lease_until(now), now=now, handover=f"step:{user_step.pk}"
-    ):
-        raise ReplyInProgress(BUSY_MESSAGE)
+    return AISession.objects.take_turn(
+        session,
+        owner=_reply_owner(user_step),
+        until=_lease_until(now),
+        now=now,
+        handover=f"step:{user_step.pk}",
+    )
+
+
+def _wait_for_turn(*, session: AISession, user_step: AISessionStep) -> AISessionStep | None:
+    """
+    Block until the turn of ``user_step`` holds the lease (None), or another turn has answered
+    the step meanwhile (its reply). ``ReplyQueued`` when the wait runs out.
+    """
+    deadline = time.monotonic() + queue_wait_seconds()
+    while True:
+        if claim_turn(session=session, user_step=user_step):
+            return None
+        existing = selectors.reply_to(session, user_step)
+        if existing is not None:
+            return existing
+        if time.monotonic() >= deadline:
+            raise ReplyQueued(user_step)
+        time.sleep(POLL_SECONDS)
 
 
 def release_turn(*, session: AISession, user_step: AISessionStep) -> None:
@@ -153,7 +188,7 @@ class TurnResult:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    kind: Literal["token", "done", "error"]
+    kind: Literal["token", "done", "error", "queued"]
     text: str = ""
     turn: TurnResult | None = None
     error: DomainError | None = None
@@ -162,28 +197,37 @@ class StreamEvent:
 # --- validation and steps -------------------------------------------------------------------
 
 
-@transaction.atomic
 def add_user_step(
     *, session: AISession, user: User, content: str, answer_now: bool = False
 ) -> AISessionStep:
     """
-    Save the engineer's step under the session's turn lease, or refuse it (409, nothing saved)
-    while a reply is being written. The lease waits for the step's stream (``stream_reply``
-    takes it over); ``answer_now`` leases it straight to the blocking reply that follows
-    (``run_reply(fresh=True)``).
+    Save the engineer's step; it is never refused for a reply being written (it queues). When
+    the session is free the step's turn takes the lease: it waits for the step's stream
+    (``stream_reply`` takes it over), or with ``answer_now`` goes straight to the blocking reply
+    that follows (``run_reply(fresh=True)``).
     """
+    return _post_step(session=session, user=user, content=content, answer_now=answer_now)[0]
+
+
+@transaction.atomic
+def _post_step(
+    *, session: AISession, user: User, content: str, answer_now: bool
+) -> tuple[AISessionStep, bool]:
+    # The step, and whether its turn took the lease.
     text = clean_message(content)
     now = timezone.now()
-    # The lease first: a step inserted before it would get an id (and a place in the chat)
-    # ahead of the reply being written. Then the lease is renamed after the step.
-    if not AISession.objects.take_turn(
+    # The row lock first (the lease UPDATE, or a touch when the lease is taken): steps get
+    # their ids in commit order, so the oldest unanswered step is well defined.
+    leased = AISession.objects.take_turn(
         session, owner=POSTING, until=_lease_until(now), now=now, handover=""
-    ):
-        raise ReplyInProgress(BUSY_MESSAGE)
+    )
+    if not leased:
+        AISession.objects.touch(session, now=now)
     step = create_user_step(session=session, user=user, text=text, now=now)
-    owner = _reply_owner(step) if answer_now else f"step:{step.pk}"
-    AISession.objects.filter(pk=session.pk).update(turn_owner=owner)
-    return step
+    if leased:
+        owner = _reply_owner(step) if answer_now else f"step:{step.pk}"
+        AISession.objects.filter(pk=session.pk).update(turn_owner=owner)
+    return step, leased
 
 
 # --- the request ----------------------------------------------------------------------------
@@ -221,16 +265,29 @@ def _with_extras(session: AISession, context: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def record_reply(*, session: AISession, user_step: AISessionStep, result: LLMResult) -> TurnResult:
+def record_reply(
+    *,
+    session: AISession,
+    user_step: AISessionStep,
+    result: LLMResult,
+    lease: AISessionStep | None = None,
+) -> TurnResult:
     """
     Save the assistant step (``reply_to`` = ``user_step``) and apply its markers. The session
     row is locked first, by the UPDATE that moves its ``updated_at`` and gives this turn's lease
-    back (visible when the reply commits, so the next turn sees the reply in its prompt). Two
+    back (visible when the reply commits, so the next turn sees the reply in its prompt).
+    ``lease``: the step whose turn holds the lease and answers an earlier queued step; the
+    lease is renewed instead of given back, for the steps after it. Two
     racing replies to one step (a lease that expired meanwhile) store one answer; the loser
     gets the winner's step. ``session`` leaves with the stored ``state_version``.
     """
     now = timezone.now()
-    AISession.objects.end_turn(session, owners=_turn_owners(user_step), now=now)
+    if lease is None or lease.pk == user_step.pk:
+        AISession.objects.end_turn(session, owners=_turn_owners(user_step), now=now)
+    else:
+        AISession.objects.renew_turn(
+            session, owners=_turn_owners(lease), until=_lease_until(now), now=now
+        )
     existing = selectors.reply_to(session, user_step)
     if existing is not None:
         return TurnResult(
@@ -386,6 +443,36 @@ def _failure(exc: LLMError, user_step: AISessionStep) -> ChatFailed:
     )
 
 
+def _answer(
+    *, session: AISession, step: AISessionStep, lease: AISessionStep, client: LLMClient | None
+) -> TurnResult:
+    """One model call for ``step`` and its stored reply, under the lease of ``lease``'s turn."""
+    request = build_chat_request(session, step)
+    try:
+        result = (client or get_llm_client()).complete(request)
+    except LLMError as exc:
+        logger.warning("Chat turn failed for session %s: %s", session.pk, exc)
+        raise _failure(exc, lease) from exc
+    return record_reply(session=session, user_step=step, result=result, lease=lease)
+
+
+def _answer_earlier(
+    *, session: AISession, user_step: AISessionStep, client: LLMClient | None
+) -> AISessionStep | None:
+    """
+    Holding the lease for ``user_step``: answer the queued steps before it, oldest first.
+    Returns ``user_step``'s own reply when another turn stored it meanwhile.
+    """
+    while True:
+        oldest = selectors.oldest_unanswered_step(session)
+        if oldest is None or oldest.pk == user_step.pk:
+            return None
+        if oldest.pk > user_step.pk:
+            # Ours is answered (a turn whose lease expired stored it): nothing left to us.
+            return selectors.reply_to(session, user_step)
+        _answer(session=session, step=oldest, lease=user_step, client=client)
+
+
 def run_reply(
     *,
     session: AISession,
@@ -395,24 +482,25 @@ def run_reply(
 ) -> TurnResult:
     """
     Answer ``user_step`` (idempotent: an answered step returns its existing reply without a
-    model call) under the session's turn lease (409 ``reply_in_progress`` while another reply
-    is being written). ``fresh``: the step was saved just now, by ``add_user_step(answer_now=
-    True)`` (which leased the turn to this reply) or with a new session; the look-up and the
-    claim are skipped, and ``record_reply`` still settles races under the session lock.
+    model call). The turn waits for the session's lease while earlier replies are written
+    (``ReplyQueued`` when the wait runs out), answers the unanswered steps before its own,
+    oldest first, then its own, and gives the lease back. ``fresh``: the step was saved just
+    now and its turn may go ahead (a new session, or ``add_user_step(answer_now=True)`` found
+    the session free and leased it to this reply); the look-up and the wait are skipped, and
+    ``record_reply`` still settles races under the row lock.
     """
     if not fresh:
         existing = selectors.reply_to(session, user_step)
+        if existing is None:
+            existing = _wait_for_turn(session=session, user_step=user_step)
         if existing is not None:
             return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
-        claim_turn(session=session, user_step=user_step)
     try:
-        request = build_chat_request(session, user_step)
-        try:
-            result = (client or get_llm_client()).complete(request)
-        except LLMError as exc:
-            logger.warning("Chat turn failed for session %s: %s", session.pk, exc)
-            raise _failure(exc, user_step) from exc
-        return record_reply(session=session, user_step=user_step, result=result)
+        existing = _answer_earlier(session=session, user_step=user_step, client=client)
+        if existing is not None:
+            release_turn(session=session, user_step=user_step)
+            return TurnResult(user_step=user_step, assistant_step=existing, duplicate=True)
+        return _answer(session=session, step=user_step, lease=user_step, client=client)
     except BaseException:
         release_turn(session=session, user_step=user_step)
         raise
@@ -421,15 +509,17 @@ def run_reply(
 def send_message(
     *, session: AISession, user: User, content: str, client: LLMClient | None = None
 ) -> TurnResult:
-    step = add_user_step(session=session, user=user, content=content, answer_now=True)
-    return run_reply(session=session, user_step=step, client=client, fresh=True)
+    """Save and answer a message; ``ReplyQueued`` (saved, answered later) when the wait runs out."""
+    step, leased = _post_step(session=session, user=user, content=content, answer_now=True)
+    return run_reply(session=session, user_step=step, client=client, fresh=leased)
 
 
 def retry_reply(*, session: AISession, client: LLMClient | None = None) -> TurnResult:
-    step = selectors.pending_user_step(session)
+    """Answer the oldest step without a reply (a failed or abandoned turn)."""
+    step = selectors.oldest_unanswered_step(session)
     if step is None:
         raise Conflict(
-            "Nothing to retry: the last message already has its reply.", code="nothing_to_retry"
+            "Nothing to retry: every message already has its reply.", code="nothing_to_retry"
         )
     return run_reply(session=session, user_step=step, client=client)
 
@@ -443,19 +533,42 @@ async def stream_reply(
     """
     Stream the reply to ``user_step``: ``token`` events carry newly visible text (markers are
     never shown while streaming), then one ``done`` with the stored turn or one ``error``.
+    While earlier replies are being written the step is queued: a ``queued`` event about once a
+    second until its turn holds the lease (an ``error`` with ``ReplyQueued`` if the wait runs
+    out); earlier steps nobody answered are answered first, then this one streams.
     The provider runs in its own thread; database work runs through ``sync_to_async``.
     """
     existing = await sync_to_async(selectors.reply_to)(session, user_step)
     if existing is not None:
         yield StreamEvent("done", turn=TurnResult(user_step, existing, duplicate=True))
         return
-    try:
-        await sync_to_async(claim_turn)(session=session, user_step=user_step)
-    except ReplyInProgress as exc:
-        yield StreamEvent("error", error=exc)
-        return
+    deadline = time.monotonic() + queue_wait_seconds()
+    announced = -1.0
+    while not await sync_to_async(claim_turn)(session=session, user_step=user_step):
+        existing = await sync_to_async(selectors.reply_to)(session, user_step)
+        if existing is not None:
+            yield StreamEvent("done", turn=TurnResult(user_step, existing, duplicate=True))
+            return
+        now = time.monotonic()
+        if now >= deadline:
+            yield StreamEvent("error", error=ReplyQueued(user_step))
+            return
+        if now - announced >= 1.0:
+            announced = now
+            yield StreamEvent("queued", text=QUEUED_MESSAGE)
+        await asyncio.sleep(STREAM_POLL_SECONDS)
     stored = False
     try:
+        try:
+            existing = await sync_to_async(_answer_earlier)(
+                session=session, user_step=user_step, client=client
+            )
+        except DomainError as exc:
+            yield StreamEvent("error", error=exc)
+            return
+        if existing is not None:
+            yield StreamEvent("done", turn=TurnResult(user_step, existing, duplicate=True))
+            return
         async for event in _stream_claimed(session=session, user_step=user_step, client=client):
             stored = stored or event.kind == "done"
             yield event

@@ -58,18 +58,34 @@ FULL_REPLY = "\n".join(
 
 
 def grow(session: AISession, user: User, steps: int) -> None:
-    """Bring the session to ``steps`` steps, alternating assistant and engineer."""
+    """
+    Bring the session to ``steps`` steps, alternating assistant and engineer and ending with an
+    assistant step; every engineer step has its reply (``reply_to``), so no turn has queued
+    steps to answer first.
+    """
     have = session.steps.count()
-    AISessionStep.objects.bulk_create(
+    count = steps - have
+    rows = AISessionStep.objects.bulk_create(
         AISessionStep(
             account_id=user.account_id,
             session=session,
-            role=StepRole.ASSISTANT if index % 2 == 0 else StepRole.USER,
+            role=StepRole.ASSISTANT if index % 2 == 0 or index == count - 1 else StepRole.USER,
             content=f"Earlier message {index}: checked the **cached credentials**.",
             author=None if index % 2 == 0 else user,
         )
-        for index in range(steps - have)
+        for index in range(count)
     )
+    previous = session.steps.filter(pk__lt=rows[0].pk).order_by("-pk").first()
+    for row in rows:
+        if (
+            row.role == StepRole.ASSISTANT
+            and previous is not None
+            and previous.role == StepRole.USER
+            and not hasattr(previous, "reply")
+        ):
+            row.reply_to = previous
+        previous = row
+    AISessionStep.objects.bulk_update(rows, ["reply_to"])
 
 
 def api_turn(client: APIClient, session: AISession, content: str) -> Any:

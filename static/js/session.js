@@ -12,11 +12,23 @@
     document.body.dispatchEvent(new CustomEvent("session-changed", { bubbles: true }));
   }
 
+  // A reply being written does not lock the composer: a message sent meanwhile is saved and
+  // queued (its placeholder says so) and streams its own reply when its turn comes.
   function setBusy(busy) {
     if (!composer) return;
-    composer.classList.toggle("is-busy", busy);
-    const button = composer.querySelector("button[type=submit]");
-    if (button) button.disabled = busy;
+    composer.classList.toggle("is-busy", busy || streaming() > 0);
+  }
+
+  function streaming() {
+    return document.querySelectorAll("[data-stream-url][data-started='1']").length;
+  }
+
+  const QUEUED = "Queued — waiting for the reply before it";
+
+  function setQueued(el, queued) {
+    el.classList.toggle("is-queued", queued);
+    const typing = el.querySelector("[data-typing]");
+    if (typing) typing.textContent = queued ? "· " + QUEUED : "· writing…";
   }
 
   function scrollToEnd() {
@@ -41,6 +53,8 @@
 
   function startStream(el) {
     if (el.dataset.started === "1") return;
+    // Another reply on this page is still streaming: this one waits its turn.
+    setQueued(el, streaming() > 0);
     el.dataset.started = "1";
     const text = el.querySelector("[data-stream-text]");
     const error = el.querySelector("[data-stream-error]");
@@ -56,6 +70,7 @@
       finished = true;
       source.close();
       el.dataset.started = "0";
+      setQueued(el, false);
       if (typing) typing.hidden = true;
       el.querySelector("[data-stream-error-text]").textContent = message;
       error.hidden = false;
@@ -63,7 +78,11 @@
     }
 
     let raw = "";
+    source.addEventListener("queued", () => {
+      if (!raw) setQueued(el, true);
+    });
     source.addEventListener("token", (event) => {
+      setQueued(el, false);
       const data = JSON.parse(event.data);
       // Text only, without the Markdown markers: the final message is rendered (sanitised)
       // by the server and replaces this.
@@ -74,6 +93,7 @@
     source.addEventListener("done", (event) => {
       finished = true;
       source.close();
+      el.dataset.started = "0";
       const data = JSON.parse(event.data);
       const fragment = fromHTML(data.html);
       const existing = document.getElementById("step-" + data.step_id);
