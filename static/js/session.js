@@ -193,7 +193,8 @@
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
-        if (!composer.classList.contains("is-busy") && input.value.trim()) composer.requestSubmit();
+        // A reply being written does not block sending: the message queues behind it.
+        if (!composer.classList.contains("htmx-request") && input.value.trim()) composer.requestSubmit();
       }
     });
   }
