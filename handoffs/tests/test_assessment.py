@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 from channels.layers import get_channel_layer
-from django.conf import settings
-from django.db import connection
 from django.test import Client
 from redis.exceptions import TimeoutError as RedisTimeout
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from flowpilot.celery import app as celery_app
 from flowpilot.llm import LLMRequest, LLMResult, LLMTimeout, get_llm_client
+from flowpilot.testing.worker import celery_worker, output_of
 from handoffs import assessment, events, tasks
 from handoffs.models import AssessmentStatus, SessionHandoff
 from handoffs.tests.support import escalate, make_session
@@ -30,7 +24,6 @@ from sessions_app.services import fixes
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 ApiFor = Callable[[User], APIClient]
 
 
@@ -175,37 +168,8 @@ def test_escalate_request_does_not_wait_for_the_model(
 def test_a_real_worker_writes_the_assessment_and_publishes_it(engineer: User) -> None:
     """A Celery worker process takes the task from Redis, stores the assessment and publishes
     handoff_assessment_ready on the account's group (received here through the Redis layer)."""
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
-        ),
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "flowpilot",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
     session = failed_fix_session(engineer)
     layer = get_channel_layer()
-    celery_app.conf.task_always_eager = False
 
     async def scenario() -> dict[str, Any]:
         channel = await layer.new_channel()
@@ -223,18 +187,12 @@ def test_a_real_worker_writes_the_assessment_and_publishes_it(engineer: User) ->
                 assert message["payload"]["handoff_id"] == str(handoff.pk)
                 return dict(message["payload"])
 
-    try:
+    with celery_worker() as worker:
         try:
             payload = asyncio.run(scenario())
         except TimeoutError:
-            worker.terminate()
-            output = worker.stdout.read().decode() if worker.stdout else ""
-            pytest.fail(f"No handoff_assessment_ready in time. Worker output:\n{output}")
+            pytest.fail(f"No handoff_assessment_ready in time. Worker output:\n{output_of(worker)}")
         assert payload["assessment_status"] == "ready"
         stored = SessionHandoff.objects.get(session=session)
         assert stored.assessment_status == AssessmentStatus.READY
         assert stored.ai_assessment == payload["ai_assessment"]
-    finally:
-        celery_app.conf.task_always_eager = True
-        worker.terminate()
-        worker.wait(timeout=20)
