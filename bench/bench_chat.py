@@ -98,7 +98,7 @@ def make_session(user: Any, steps: int) -> Any:
     session, _ = sessions.create_session(
         user=user, problem="Outlook keeps asking for a password and mail is not syncing"
     )
-    AISessionStep.objects.bulk_create(
+    rows = AISessionStep.objects.bulk_create(
         AISessionStep(
             account_id=user.account_id,
             session=session,
@@ -108,6 +108,13 @@ def make_session(user: Any, steps: int) -> Any:
         )
         for index in range(steps - 1)
     )
+    # Each earlier message has its reply (as stored turns do): no turn answers a backlog first.
+    previous = session.steps.filter(role=StepRole.USER).order_by("pk").first()
+    for row in rows:
+        if row.role == StepRole.ASSISTANT and previous is not None:
+            row.reply_to = previous
+        previous = row if row.role == StepRole.USER else None
+    AISessionStep.objects.bulk_update(rows, ["reply_to"])
     return session
 
 

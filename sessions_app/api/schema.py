@@ -60,7 +60,8 @@ class QueuedTurnSerializer(serializers.Serializer[dict[str, Any]]):
 
     user_step = StepSerializer()
     reply = serializers.JSONField(
-        allow_null=True, help_text="Always null: the reply is not written yet (retry fetches it)."
+        allow_null=True,
+        help_text="Always null: the reply is not written yet; it joins the session's steps.",
     )
     queued = serializers.BooleanField(help_text="Always true.")
     detail = serializers.CharField()

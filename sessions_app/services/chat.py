@@ -559,13 +559,23 @@ async def stream_reply(
         await asyncio.sleep(STREAM_POLL_SECONDS)
     stored = False
     try:
-        try:
-            existing = await sync_to_async(_answer_earlier)(
-                session=session, user_step=user_step, client=client
-            )
-        except DomainError as exc:
-            yield StreamEvent("error", error=exc)
-            return
+        # Earlier messages nobody answered (their stream went away) come first, oldest first;
+        # the page keeps showing this one as queued meanwhile.
+        existing = None
+        while True:
+            oldest = await sync_to_async(selectors.oldest_unanswered_step)(session)
+            if oldest is None or oldest.pk >= user_step.pk:
+                if oldest is None or oldest.pk > user_step.pk:
+                    existing = await sync_to_async(selectors.reply_to)(session, user_step)
+                break
+            yield StreamEvent("queued", text=QUEUED_MESSAGE)
+            try:
+                await sync_to_async(_answer)(
+                    session=session, step=oldest, lease=user_step, client=client
+                )
+            except DomainError as exc:
+                yield StreamEvent("error", error=exc)
+                return
         if existing is not None:
             yield StreamEvent("done", turn=TurnResult(user_step, existing, duplicate=True))
             return
