@@ -465,10 +465,10 @@ def _answer_earlier(
     """
     while True:
         oldest = selectors.oldest_unanswered_step(session)
-        if oldest is None or oldest.pk == user_step.pk:
+        if oldest is not None and oldest.pk == user_step.pk:
             return None
-        if oldest.pk > user_step.pk:
-            # Ours is answered (a turn whose lease expired stored it): nothing left to us.
+        if oldest is None or oldest.pk > user_step.pk:
+            # Ours is answered (by a turn that held the lease before): nothing left to us.
             return selectors.reply_to(session, user_step)
         _answer(session=session, step=oldest, lease=user_step, client=client)
 
