@@ -5,6 +5,7 @@ from django.http import Http404
 
 from accounts.models import Account, AuditEvent, User
 from accounts.permissions import OWNER_REQUIRED
+from accounts.selectors import AUDIT_PAGE_SIZE
 from accounts.services.audit import record_event
 from accounts.tenancy import get_for_account, scoped
 
@@ -84,7 +85,7 @@ class TestOwnerOnlyPage:
             record_event(account=owner.account, actor=owner, type=f"x.{index}")
         with django_assert_max_num_queries(6):
             response = client.get("/account/audit")
-        assert response.content.count(b"<tr data-event-type=") == 50
+        assert response.content.count(b"<tr data-event-type=") == AUDIT_PAGE_SIZE
 
     def test_settings_page_lists_owner_rows_only_for_owners(
         self, owner: User, engineer: User, client_for
