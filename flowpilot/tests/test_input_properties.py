@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from flowpilot.testing.routes import Route, api_routes, form_field_names, page_routes
 from flowpilot.tests.hostile_world import build_world
 from sessions_app.models import AISession, AISessionStep, Fact, StepRole
 from sessions_app.services.facts import clean_fact_text
@@ -192,3 +193,68 @@ def test_page_composer_and_note_forms(
         assert noted.status_code == 400 and facts.count() == before
     if facts.count() > before:
         assert facts.order_by("-pk")[0].text == clean_fact_text(content)
+
+
+# --- every route of the URL conf (a route added later is covered without being listed) --------
+
+# The bodies' field names: every form control of the templates plus the API's own field names,
+# so that arbitrary values reach the fields each route really reads.
+API_FIELDS = sorted(
+    {
+        *form_field_names(),
+        *("content", "text", "problem", "outcome", "reason", "notes", "note", "markdown"),
+        *("partial_notes", "pending_reason", "failure_reason", "parameters", "script"),
+        *("template_id", "ai_session_id", "decision", "body", "name", "email", "role"),
+        *("password", "refresh", "scope", "psa_ticket_id", "target_user_id", "intent"),
+        *("preferences", "state_version", "is_active", "category", "description"),
+    }
+)
+BODY_METHODS = ("post", "put", "patch")
+ROUTE_PROPERTY = settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+API_BODY = st.dictionaries(st.sampled_from(API_FIELDS), JSON_VALUE, max_size=6) | JSON_VALUE
+FORM_BODY = st.dictionaries(st.sampled_from(form_field_names() or ["text"]), FORM_TEXT, max_size=6)
+
+
+def _methods(route: Route) -> list[str]:
+    declared = route.methods
+    return [m for m in BODY_METHODS if declared is None or m.upper() in declared]
+
+
+@pytest.mark.parametrize(
+    "route",
+    [route for route in api_routes() if route.name != "api-docs" and _methods(route)],
+    ids=lambda route: route.template,
+)
+def test_every_api_body_is_handled(route: Route, world: dict[str, Any], api: APIClient) -> None:
+    """Arbitrary JSON bodies on every API route and body method: never a 5xx, and every refusal
+    is the JSON error body."""
+    path = route.fill(world)
+
+    @ROUTE_PROPERTY
+    @given(body=API_BODY)
+    def check(body: Any) -> None:
+        for method in _methods(route):
+            assert_handled(post_json(api, method, path, body))
+
+    check()
+
+
+@pytest.mark.parametrize("route", page_routes(), ids=lambda route: route.template)
+def test_every_page_form_is_handled(
+    route: Route, world: dict[str, Any], engineer: User, client_for: Callable[[User], Client]
+) -> None:
+    """Arbitrary form posts (any text, NUL, huge values) on every page route: never a 5xx."""
+    client = client_for(engineer)
+    path = route.fill(world)
+
+    @ROUTE_PROPERTY
+    @given(data=FORM_BODY, htmx=st.booleans())
+    def check(data: dict[str, str], htmx: bool) -> None:
+        response = client.post(path, data, headers={"HX-Request": "true"} if htmx else None)
+        assert response.status_code < 500, (path, response.status_code, response.content[:300])
+
+    check()
