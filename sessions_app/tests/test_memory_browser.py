@@ -68,6 +68,7 @@ def test_new_session_shows_solved_before_and_uses_the_fix(
         "data-session-id", str(source.pk)
     )
 
+    page.wait_for_load_state("networkidle")  # the note's own refreshes have landed
     page.get_by_test_id("solved-before-item").first.locator("a.memory-link").click()
     detail = page.get_by_test_id("past-session")
     expect(detail).to_be_visible()

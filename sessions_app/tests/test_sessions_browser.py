@@ -102,5 +102,7 @@ def test_lane_collapses_at_laptop_width(
     page.goto(f"{live_server_url}/sessions/{session.pk}")
     lane = page.locator("#task-lane")
     expect(lane).to_be_hidden()
+    # The first reply streams on arrival and re-renders the lane when it ends: let it settle.
+    expect(page.get_by_test_id("streaming-reply")).to_have_count(0, timeout=30_000)
     page.locator("[data-lane-toggle]").click()
     expect(lane).to_be_visible()
