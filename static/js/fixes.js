@@ -33,6 +33,18 @@
     }
   });
 
+  // A refresh already on its way when the engineer started typing is not swapped in either.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const elt = event.detail && event.detail.elt;
+    if (!elt || !elt.matches || !elt.matches("#fix-preview [data-preview-kind]")) return;
+    const text = elt.querySelector("[data-preview-text]");
+    if (text && text.dataset.dirty === "true") {
+      event.detail.shouldSwap = false;
+      const stale = elt.querySelector("[data-preview-stale]");
+      if (stale) stale.hidden = false;
+    }
+  });
+
   document.addEventListener("input", (event) => {
     if (event.target.matches && event.target.matches("[data-preview-text]")) {
       event.target.dataset.dirty = "true";
