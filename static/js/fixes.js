@@ -21,28 +21,22 @@
   }
 
   // The popover's own automatic refresh waits while its text has unsaved edits: it offers
-  // "Load the new version" instead.
+  // "Load the new version" instead — before the request, and for a refresh already on its way
+  // when the engineer started typing, before the swap.
+  function heldForEdits(event) {
+    const elt = event.detail && event.detail.elt;
+    if (!elt || !elt.matches || !elt.matches("#fix-preview [data-preview-kind]")) return false;
+    const text = elt.querySelector("[data-preview-text]");
+    if (!text || text.dataset.dirty !== "true") return false;
+    const stale = elt.querySelector("[data-preview-stale]");
+    if (stale) stale.hidden = false;
+    return true;
+  }
   document.addEventListener("htmx:confirm", (event) => {
-    const elt = event.detail && event.detail.elt;
-    if (!elt || !elt.matches || !elt.matches("#fix-preview [data-preview-kind]")) return;
-    const text = elt.querySelector("[data-preview-text]");
-    if (text && text.dataset.dirty === "true") {
-      event.preventDefault();
-      const stale = elt.querySelector("[data-preview-stale]");
-      if (stale) stale.hidden = false;
-    }
+    if (heldForEdits(event)) event.preventDefault();
   });
-
-  // A refresh already on its way when the engineer started typing is not swapped in either.
   document.addEventListener("htmx:beforeSwap", (event) => {
-    const elt = event.detail && event.detail.elt;
-    if (!elt || !elt.matches || !elt.matches("#fix-preview [data-preview-kind]")) return;
-    const text = elt.querySelector("[data-preview-text]");
-    if (text && text.dataset.dirty === "true") {
-      event.detail.shouldSwap = false;
-      const stale = elt.querySelector("[data-preview-stale]");
-      if (stale) stale.hidden = false;
-    }
+    if (heldForEdits(event)) event.detail.shouldSwap = false;
   });
 
   document.addEventListener("input", (event) => {
