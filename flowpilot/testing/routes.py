@@ -37,6 +37,12 @@ class Route:
             return None
         return frozenset(name.upper() for name in names) - {"OPTIONS", "HEAD"}
 
+    @property
+    def body_methods(self) -> list[str]:
+        """POST, PUT and PATCH, where the view takes them (all three when it does not say)."""
+        declared = self.methods
+        return [m for m in ("POST", "PUT", "PATCH") if declared is None or m in declared]
+
     def fill(self, values: Mapping[str, Any]) -> str:
         """The path with each converter replaced by ``values[name]`` (or a harmless default)."""
 
