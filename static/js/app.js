@@ -195,5 +195,29 @@
     if (code === CLOSE_TRY_AGAIN_LATER || dropped >= 2) startPolling(el);
   });
 
-  window.FlowPilot = Object.assign(window.FlowPilot || {}, { toast, relative, refreshTimes });
+  // A region that refreshes itself (hx-trigger) can hold its refresh while the person is busy
+  // in it: ``matches(elt)`` picks the refreshing element, ``busy(elt)`` says to hold, and
+  // ``onHeld(elt)`` tells them. Held before the request, and — for a refresh already on its
+  // way when they got busy — before the swap.
+  function holdRefresh({ matches, busy, onHeld }) {
+    function held(event) {
+      const elt = event.detail && event.detail.elt;
+      if (!elt || !elt.matches || !matches(elt) || !busy(elt)) return false;
+      if (onHeld) onHeld(elt);
+      return true;
+    }
+    document.addEventListener("htmx:confirm", (event) => {
+      if (held(event)) event.preventDefault();
+    });
+    document.addEventListener("htmx:beforeSwap", (event) => {
+      if (held(event)) event.detail.shouldSwap = false;
+    });
+  }
+
+  window.FlowPilot = Object.assign(window.FlowPilot || {}, {
+    toast,
+    relative,
+    refreshTimes,
+    holdRefresh,
+  });
 })();

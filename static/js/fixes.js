@@ -21,22 +21,17 @@
   }
 
   // The popover's own automatic refresh waits while its text has unsaved edits: it offers
-  // "Load the new version" instead — before the request, and for a refresh already on its way
-  // when the engineer started typing, before the swap.
-  function heldForEdits(event) {
-    const elt = event.detail && event.detail.elt;
-    if (!elt || !elt.matches || !elt.matches("#fix-preview [data-preview-kind]")) return false;
-    const text = elt.querySelector("[data-preview-text]");
-    if (!text || text.dataset.dirty !== "true") return false;
-    const stale = elt.querySelector("[data-preview-stale]");
-    if (stale) stale.hidden = false;
-    return true;
-  }
-  document.addEventListener("htmx:confirm", (event) => {
-    if (heldForEdits(event)) event.preventDefault();
-  });
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    if (heldForEdits(event)) event.detail.shouldSwap = false;
+  // "Load the new version" instead.
+  window.FlowPilot.holdRefresh({
+    matches: (elt) => elt.matches("#fix-preview [data-preview-kind]"),
+    busy: (elt) => {
+      const text = elt.querySelector("[data-preview-text]");
+      return Boolean(text && text.dataset.dirty === "true");
+    },
+    onHeld: (elt) => {
+      const stale = elt.querySelector("[data-preview-stale]");
+      if (stale) stale.hidden = false;
+    },
   });
 
   document.addEventListener("input", (event) => {

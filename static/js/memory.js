@@ -10,24 +10,12 @@
     return panel.querySelector("#solved-before-detail [data-testid='past-session']");
   }
 
-  // A refresh about to start while a past session is open: skipped.
-  document.addEventListener("htmx:confirm", (event) => {
-    const elt = event.detail && event.detail.elt;
-    if (!elt || elt.id !== "solved-before") return;
-    if (reading(elt)) {
-      event.preventDefault();
+  // A refresh about to start, or already on its way, while a past session is open: skipped.
+  window.FlowPilot.holdRefresh({
+    matches: (elt) => elt.id === "solved-before",
+    busy: (elt) => Boolean(reading(elt)),
+    onHeld: (elt) => {
       elt.dataset.refreshSkipped = "true";
-    }
-  });
-
-  // A refresh already on its way when the engineer opened a past session: not swapped in.
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    const elt = event.detail && event.detail.elt;
-    if (!elt || elt.id !== "solved-before" || !reading(elt)) return;
-    const target = event.detail.target;
-    if (target && target.id === "solved-before") {
-      event.detail.shouldSwap = false;
-      elt.dataset.refreshSkipped = "true";
-    }
+    },
   });
 })();
