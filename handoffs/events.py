@@ -121,19 +121,27 @@ def publish_handoff_claimed_on_commit(
     payloads need nothing from the database: they are built where they are sent (on Redis, the
     publisher thread), not in the claim request.
     """
-    fields = {
-        "handoff_id": handoff_id,
-        "session_id": session_id,
-        "claimed_by": claimed_by,
-        "claimed_at": claimed_at,
-    }
+
+    def claimed() -> dict[str, Any]:
+        return claimed_payload(
+            handoff_id=handoff_id,
+            session_id=session_id,
+            claimed_by=claimed_by,
+            claimed_at=claimed_at,
+        )
+
+    def picked_up() -> dict[str, Any]:
+        return picked_up_payload(
+            handoff_id=handoff_id,
+            session_id=session_id,
+            claimed_by=claimed_by,
+            claimed_at=claimed_at,
+        )
 
     def send() -> None:
-        publish(escalations_group(account_id), HANDOFF_CLAIMED, lambda: claimed_payload(**fields))
+        publish(escalations_group(account_id), HANDOFF_CLAIMED, claimed)
         if escalator_id is not None:
-            publish(
-                user_group(escalator_id), HANDOFF_PICKED_UP, lambda: picked_up_payload(**fields)
-            )
+            publish(user_group(escalator_id), HANDOFF_PICKED_UP, picked_up)
 
     transaction.on_commit(send)
 

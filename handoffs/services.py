@@ -457,7 +457,11 @@ def _try_claim(
             pk=handoff_id, account_id=actor.account_id, session_id=session_id
         )
         .values_list(
-            "from_user_id", "intent", "claimed_by_id", "claimed_at", "claimed_by__name",
+            "from_user_id",
+            "intent",
+            "claimed_by_id",
+            "claimed_at",
+            "claimed_by__name",
             "claimed_by__email",
         )  # fmt: skip
         .first()

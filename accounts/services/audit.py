@@ -79,13 +79,13 @@ def insert_select(event: AuditEvent, *, source: str, prefix: str = "audit_") -> 
     named parameters: a data-modifying CTE appends the event in the same statement as the write
     it records, once per row of ``source`` (a CTE of the rows that write changed). The values
     are the model's own (defaults, ``pre_save`` and the database preparation of each field, cast
-    to the column's type), so the row is the one ``save_event`` would write. Without a dedupe key only: a duplicate would
-    fail the whole statement.
+    to the column's type), so the row is the one ``save_event`` would write. Without a dedupe
+    key only: a duplicate would fail the whole statement.
     """
     if event.dedupe_key is not None:
         raise ValueError("An inlined audit event cannot carry a dedupe key.")
     fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
     params = {
         f"{prefix}{n}": field.get_db_prep_save(field.pre_save(event, add=True), connection)
         for n, field in enumerate(fields)

@@ -1,6 +1,8 @@
-"""The audit write helper: an event appended inside another statement is the row record_event writes."""
+"""The audit write helper: an event appended inside another statement is record_event's row."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -23,7 +25,7 @@ def _columns(event: AuditEvent) -> dict[str, object]:
 
 
 def test_an_inlined_event_is_the_row_record_event_writes(engineer: User) -> None:
-    fields = {
+    fields: dict[str, Any] = {
         "actor": engineer,
         "type": "handoff.claimed",
         "payload": {"session_id": 7, "handoff_id": "abc", "nested": {"ok": True}},
