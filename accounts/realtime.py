@@ -14,15 +14,16 @@ logger = logging.getLogger(__name__)
 PUSH_CONCURRENCY = 50
 
 
-def push_session_revoked(user_ids: list[int], login_session_id: int | None = None) -> None:
+def push_session_revoked(user_ids: list[int], login_session_ids: list[int] | None = None) -> None:
     """
     Tell each user's open sockets to close; all sends go out concurrently. With
-    ``login_session_id`` (one device signed out) only the sockets of that sign-in close.
+    ``login_session_ids`` (a device signed out, or every device but the current one) only the
+    sockets of those sign-ins close.
     """
     layer = get_channel_layer()
     if layer is None or not user_ids:
         return
-    payload = {} if login_session_id is None else {"login_session_id": login_session_id}
+    payload = {} if login_session_ids is None else {"login_session_ids": list(login_session_ids)}
     message = {"type": "push.event", "event": "session.revoked", "payload": payload}
 
     async def send_all() -> None:

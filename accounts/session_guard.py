@@ -27,9 +27,13 @@ def _login_session_id(scope: dict[str, Any]) -> Any:
 
 def revoked_here(scope: dict[str, Any], payload: dict[str, Any]) -> bool:
     """Whether a ``session.revoked`` push concerns this socket: every socket of the person, or
-    only those of the one sign-in it names (a device signed out)."""
-    target = payload.get("login_session_id")
-    return target is None or str(target) == str(_login_session_id(scope))
+    only those of the sign-ins it names (a device signed out; every device but the one a
+    password was changed on)."""
+    targets = payload.get("login_session_ids")
+    if targets is None:
+        return True
+    mine = _login_session_id(scope)
+    return mine is not None and str(mine) in {str(target) for target in targets}
 
 
 def web_session_is_live(scope: dict[str, Any]) -> bool:

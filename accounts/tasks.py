@@ -36,8 +36,13 @@ def purge_expired_sessions() -> dict[str, int]:
 
 
 @shared_task(name="accounts.tasks.push_session_revoked")  # type: ignore[untyped-decorator]
-def push_session_revoked_task(user_ids: list[int], login_session_id: int | None = None) -> int:
-    """Close the open sockets of signed-out users, or of one of their sign-ins (idempotent:
-    closing twice is harmless)."""
-    push_session_revoked(user_ids, login_session_id)
+def push_session_revoked_task(
+    user_ids: list[int], login_session_ids: list[int] | int | None = None
+) -> int:
+    """Close the open sockets of signed-out users, or only those of the named sign-ins
+    (idempotent: closing twice is harmless). A single id is a call queued (outbox) before the
+    argument became a list."""
+    if isinstance(login_session_ids, int):
+        login_session_ids = [login_session_ids]
+    push_session_revoked(user_ids, login_session_ids)
     return len(user_ids)

@@ -126,9 +126,9 @@ def main() -> int:
     counts: list[int] = []
     real_push = account_realtime.push_session_revoked
 
-    def timed_push(user_ids: list[int], login_session_id: int | None = None) -> None:
+    def timed_push(user_ids: list[int], login_session_ids: list[int] | None = None) -> None:
         started = time.perf_counter()
-        real_push(user_ids, login_session_id)
+        real_push(user_ids, login_session_ids)
         push_times.append((time.perf_counter() - started) * 1000)
 
     with mock.patch.object(account_tasks, "push_session_revoked", timed_push):

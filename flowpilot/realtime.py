@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -28,12 +29,16 @@ def account_group(account_id: int, topic: str) -> str:
     return f"account.{account_id}.{topic}"
 
 
-def publish(group: str, event_type: str, payload: dict[str, Any]) -> None:
+Payload = dict[str, Any] | Callable[[], dict[str, Any]]
+
+
+def publish(group: str, event_type: str, payload: Payload) -> None:
     """
     Send one event to a group. On Redis the event is handed to this process's publisher thread
     and the caller returns at once (a request never waits on Redis; events leave in order);
-    the in-process layer (tests, a single dev process) is sent to directly. Failures are logged,
-    never raised to the caller.
+    the in-process layer (tests, a single dev process) is sent to directly. A payload given as
+    a function is built where it is sent (on Redis: on the publisher thread, so a request does
+    not render the pushed fragments). Failures are logged, never raised to the caller.
     """
     layer = get_channel_layer()
     if layer is None:
@@ -43,9 +48,14 @@ def publish(group: str, event_type: str, payload: dict[str, Any]) -> None:
         if _uses_redis():
             _publisher.submit(layer, group, message)
         else:
-            async_to_sync(layer.group_send)(group, message)
+            async_to_sync(layer.group_send)(group, _built(message))
     except Exception:
         logger.exception("Could not publish %s to %s", event_type, group)
+
+
+def _built(message: dict[str, Any]) -> dict[str, Any]:
+    payload = message["payload"]
+    return {**message, "payload": payload()} if callable(payload) else message
 
 
 class _Publisher:
@@ -116,7 +126,7 @@ class _Publisher:
                         "Channel layer unreachable: %s to %s not pushed", message["event"], group
                     )
                     continue
-                await layer.group_send(group, message)
+                await layer.group_send(group, _built(message))
                 redis_breaker.record_success()
             except OUTAGE_ERRORS as exc:
                 redis_breaker.record_failure(exc)

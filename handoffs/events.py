@@ -116,25 +116,32 @@ def publish_handoff_claimed_on_commit(
     claimed_at: datetime,
     escalator_id: int | None = None,
 ) -> None:
-    """Every queue drops the card; the escalator's pages (bell socket) hear who picked it up."""
-    payload = claimed_payload(
-        handoff_id=handoff_id, session_id=session_id, claimed_by=claimed_by, claimed_at=claimed_at
-    )
-    mine = (
-        picked_up_payload(
+    """
+    Every queue drops the card; the escalator's pages (bell socket) hear who picked it up. The
+    payloads need nothing from the database: they are built where they are sent (on Redis, the
+    publisher thread), not in the claim request.
+    """
+
+    def claimed() -> dict[str, Any]:
+        return claimed_payload(
             handoff_id=handoff_id,
             session_id=session_id,
             claimed_by=claimed_by,
             claimed_at=claimed_at,
         )
-        if escalator_id is not None
-        else None
-    )
+
+    def picked_up() -> dict[str, Any]:
+        return picked_up_payload(
+            handoff_id=handoff_id,
+            session_id=session_id,
+            claimed_by=claimed_by,
+            claimed_at=claimed_at,
+        )
 
     def send() -> None:
-        publish(escalations_group(account_id), HANDOFF_CLAIMED, payload)
-        if mine is not None and escalator_id is not None:
-            publish(user_group(escalator_id), HANDOFF_PICKED_UP, mine)
+        publish(escalations_group(account_id), HANDOFF_CLAIMED, claimed)
+        if escalator_id is not None:
+            publish(user_group(escalator_id), HANDOFF_PICKED_UP, picked_up)
 
     transaction.on_commit(send)
 

@@ -29,9 +29,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from accounts.permissions import require_engineer_or_admin
-from accounts.services.audit import record_event
+from accounts.services.audit import build_event, insert_select, record_event, save_event
 from flowpilot.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from handoffs import events, package, tasks
 from handoffs.models import (
@@ -45,6 +45,7 @@ from handoffs.models import (
 from handoffs.notifications import NOTIFY_ROLES, create_notifications
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.ports import ticket_writeback
+from sessions_app.realtime import publish_status_on_commit
 from sessions_app.services.previews import build_bundle, cached_preview, get_preview
 from sessions_app.services.resolution import (
     REASON_LIMIT,
@@ -297,6 +298,8 @@ def _write_handoff(
     notified = 0
     if escalate:
         # Park is private: no bell, no live event, no e-mail, no assessment.
+        # The status pill in the other tabs of the session's people (their own sockets only).
+        publish_status_on_commit(session, actor=actor)
         notified = create_notifications(handoff=handoff, session=session, actor=actor)
         events.publish_handoff_created_on_commit(handoff)
         # robust: a broker (or, in eager mode, an SMTP server) failing is logged and never
@@ -347,16 +350,32 @@ def ago(then: datetime, now: datetime | None = None) -> str:
     return "just now"  # pragma: no cover - the loop always returns
 
 
-def _claim_sql() -> str:
+@dataclass(frozen=True)
+class _Claim:
+    """What one claim statement found: won, or the hand-off as this claimer's snapshot saw it."""
+
+    won: bool
+    from_user_id: int
+    intent: str = HandoffIntent.ESCALATE
+    claimed_by_id: int | None = None
+    claimed_at: datetime | None = None
+    claimer_name: str = ""
+    claimer_email: str = ""
+
+
+def _claim_sql(audit_insert: str) -> str:
     """
-    PostgreSQL: the pick-up in one statement. The conditional UPDATE ``WHERE claimed_by IS
-    NULL`` decides the race; the same statement points the session at the winner and marks the
-    hand-off seen (data-modifying CTEs run once, whether read or not). It returns the escalator
-    of the hand-off won, or no row.
+    PostgreSQL: the pick-up in one statement, atomic on its own (no BEGIN/COMMIT round trips).
+    The conditional UPDATE ``WHERE claimed_by IS NULL`` decides the race; the same statement
+    points the session at the winner, marks the hand-off seen and appends the audit event
+    (data-modifying CTEs run once, whether read or not). It returns the escalator of the
+    hand-off won, or else the hand-off with its claimer as this statement's snapshot saw it
+    (no row: not this account's).
     """
     handoffs = SessionHandoff._meta.db_table
     sessions = AISession._meta.db_table
     seen = HandoffSeen._meta.db_table
+    users = User._meta.db_table
     return f"""
         WITH won AS (
             UPDATE {handoffs} SET claimed_by_id = %(actor)s, claimed_at = %(now)s
@@ -372,17 +391,28 @@ def _claim_sql() -> str:
             SELECT %(account)s, won.id, %(actor)s, %(now)s FROM won
             ON CONFLICT (handoff_id, user_id) DO UPDATE SET seen_at = EXCLUDED.seen_at
             RETURNING 1
+        ), audited AS (
+            {audit_insert}
+            RETURNING 1
         )
-        SELECT from_user_id FROM won
+        SELECT true, from_user_id, NULL, NULL, NULL, NULL, NULL FROM won
+        UNION ALL
+        SELECT false, h.from_user_id, h.intent, h.claimed_by_id, h.claimed_at, u.name, u.email
+        FROM {handoffs} AS h LEFT JOIN {users} AS u ON u.id = h.claimed_by_id
+        WHERE h.id = %(handoff)s AND h.account_id = %(account)s AND h.session_id = %(session)s
+          AND NOT EXISTS (SELECT 1 FROM won)
     """  # noqa: S608 - table names from the models, values bound
 
 
-def _win_claim(*, actor: User, session_id: int, handoff_id: uuid.UUID, now: datetime) -> int | None:
-    """The escalator's id when this actor won the hand-off, else None."""
+def _try_claim(
+    *, actor: User, session_id: int, handoff_id: uuid.UUID, now: datetime, audit: AuditEvent
+) -> _Claim | None:
+    """One attempt: the claim and its audit event in one transaction. None: no such hand-off."""
     if connection.vendor == "postgresql":
+        audit_insert, audit_params = insert_select(audit, source="won")
         with connection.cursor() as cursor:
             cursor.execute(
-                _claim_sql(),
+                _claim_sql(audit_insert),
                 {
                     "actor": actor.pk,
                     "now": now,
@@ -390,33 +420,75 @@ def _win_claim(*, actor: User, session_id: int, handoff_id: uuid.UUID, now: date
                     "account": actor.account_id,
                     "session": session_id,
                     "intent": HandoffIntent.ESCALATE.value,
+                    **audit_params,
                 },
             )
             row = cursor.fetchone()
-            return int(row[0]) if row else None
-    # Elsewhere the same three writes, one by one, in the caller's transaction.
-    claimable = SessionHandoff.objects.filter(
-        pk=handoff_id,
-        account_id=actor.account_id,
-        session_id=session_id,
-        intent=HandoffIntent.ESCALATE,
-        claimed_by__isnull=True,
-    ).exclude(from_user_id=actor.pk)
-    if not claimable.update(claimed_by=actor, claimed_at=now):
-        return None
-    AISession.objects.filter(pk=session_id, account_id=actor.account_id).update(
-        escalated_to=actor, updated_at=now
+        if row is None:
+            return None
+        won, from_user_id, intent, claimed_by_id, claimed_at, name, email = row
+        if won:
+            return _Claim(won=True, from_user_id=int(from_user_id))
+        return _Claim(
+            won=False,
+            from_user_id=int(from_user_id),
+            intent=intent,
+            claimed_by_id=claimed_by_id,
+            claimed_at=claimed_at,
+            claimer_name=name or "",
+            claimer_email=email or "",
+        )
+    # Elsewhere the same writes, one by one, in one transaction.
+    with transaction.atomic():
+        claimable = SessionHandoff.objects.filter(
+            pk=handoff_id,
+            account_id=actor.account_id,
+            session_id=session_id,
+            intent=HandoffIntent.ESCALATE,
+            claimed_by__isnull=True,
+        ).exclude(from_user_id=actor.pk)
+        if claimable.update(claimed_by=actor, claimed_at=now):
+            AISession.objects.filter(pk=session_id, account_id=actor.account_id).update(
+                escalated_to=actor, updated_at=now
+            )
+            mark_seen(actor=actor, handoff_id=handoff_id, now=now)
+            save_event(audit)
+            escalator = SessionHandoff.objects.values_list("from_user_id", flat=True)
+            return _Claim(won=True, from_user_id=escalator.get(pk=handoff_id))
+    found = (
+        SessionHandoff.objects.filter(
+            pk=handoff_id, account_id=actor.account_id, session_id=session_id
+        )
+        .values_list(
+            "from_user_id",
+            "intent",
+            "claimed_by_id",
+            "claimed_at",
+            "claimed_by__name",
+            "claimed_by__email",
+        )  # fmt: skip
+        .first()
     )
-    mark_seen(actor=actor, handoff_id=handoff_id, now=now)
-    return SessionHandoff.objects.values_list("from_user_id", flat=True).get(pk=handoff_id)
+    if found is None:
+        return None
+    from_user_id, intent, claimed_by_id, claimed_at, name, email = found
+    return _Claim(
+        won=False,
+        from_user_id=from_user_id,
+        intent=intent,
+        claimed_by_id=claimed_by_id,
+        claimed_at=claimed_at,
+        claimer_name=name or "",
+        claimer_email=email or "",
+    )
 
 
-@transaction.atomic
 def claim_handoff(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResult:
     """
     Pick up an escalation: exactly one of many racing claimers wins (module docstring). The
     winner's session shows in their sidebar (``escalated_to``) and its unread dot is gone. On
-    PostgreSQL an uncontended claim is four statements: BEGIN, the claim, the audit row, COMMIT.
+    PostgreSQL a claim, won or lost, is one statement (``_claim_sql``); the live events are
+    built on the publisher thread after commit.
     """
     require_engineer_or_admin(actor)
     try:
@@ -425,60 +497,65 @@ def claim_handoff(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResu
         )
     except ValueError:
         raise NotFound("Not found.") from None
-    now = timezone.now()
-    escalator_id = _win_claim(actor=actor, session_id=session_id, handoff_id=handoff_uuid, now=now)
-    if escalator_id is None:
-        return _not_won(actor=actor, session_id=session_id, handoff_id=handoff_uuid)
-    record_event(
-        account=actor.account,
+    audit = build_event(
+        account_id=actor.account_id,
         actor=actor,
         type="handoff.claimed",
         payload={"session_id": session_id, "handoff_id": str(handoff_uuid)},
     )
-    events.publish_handoff_claimed_on_commit(
-        account_id=actor.account_id,
-        handoff_id=str(handoff_uuid),
-        session_id=session_id,
-        claimed_by=actor,
-        claimed_at=now,
-        escalator_id=escalator_id,
-    )
-    return ClaimResult(
-        handoff_id=handoff_uuid, session_id=session_id, claimed_by=actor, claimed_at=now
-    )
-
-
-def _not_won(*, actor: User, session_id: int, handoff_id: Any) -> ClaimResult:
-    handoff = (
-        SessionHandoff.objects.filter(
-            pk=handoff_id, account_id=actor.account_id, session_id=session_id
+    for _attempt in range(3):
+        now = timezone.now()
+        claim = _try_claim(
+            actor=actor, session_id=session_id, handoff_id=handoff_uuid, now=now, audit=audit
         )
-        .select_related("claimed_by")
-        .only("id", "intent", "from_user_id", "claimed_at", "session_id", "claimed_by")
-        .first()
-    )
-    if handoff is None:
-        raise NotFound("Not found.")
-    if handoff.intent != HandoffIntent.ESCALATE:
+        if claim is None:
+            raise NotFound("Not found.")
+        if claim.won:
+            events.publish_handoff_claimed_on_commit(
+                account_id=actor.account_id,
+                handoff_id=str(handoff_uuid),
+                session_id=session_id,
+                claimed_by=actor,
+                claimed_at=now,
+                escalator_id=claim.from_user_id,
+            )
+            return ClaimResult(
+                handoff_id=handoff_uuid, session_id=session_id, claimed_by=actor, claimed_at=now
+            )
+        result = _not_won(actor=actor, session_id=session_id, handoff_id=handoff_uuid, claim=claim)
+        if result is not None:
+            return result
+        # Lost to a claimer who committed after this statement's snapshot was taken (its
+        # UPDATE waited and matched nothing, its read still saw the hand-off unclaimed): the
+        # next statement sees who won.
+    raise Conflict("Someone else is picking this up; try again.", code="claim_busy")
+
+
+def _not_won(
+    *, actor: User, session_id: int, handoff_id: uuid.UUID, claim: _Claim
+) -> ClaimResult | None:
+    """Why this claimer did not win: refused, already theirs, 409 naming the winner, or None."""
+    if claim.intent != HandoffIntent.ESCALATE:
         raise DomainError("A parked session is not picked up from the queue.", code="not_claimable")
-    if handoff.from_user_id == actor.pk:
+    if claim.from_user_id == actor.pk:
         raise Forbidden("You escalated this session: a colleague picks it up.", code="own_handoff")
-    winner = handoff.claimed_by
-    assert winner is not None and handoff.claimed_at is not None
-    if winner.pk == actor.pk:
+    if claim.claimed_by_id is None or claim.claimed_at is None:
+        return None
+    if claim.claimed_by_id == actor.pk:
         return ClaimResult(
-            handoff_id=handoff.pk,
+            handoff_id=handoff_id,
             session_id=session_id,
             claimed_by=actor,
-            claimed_at=handoff.claimed_at,
+            claimed_at=claim.claimed_at,
             already_yours=True,
         )
+    winner = User(pk=claim.claimed_by_id, name=claim.claimer_name, email=claim.claimer_email)
     raise Conflict(
-        f"Already claimed by {winner.display_name} {ago(handoff.claimed_at)}.",
+        f"Already claimed by {winner.display_name} {ago(claim.claimed_at)}.",
         code="already_claimed",
         extra={
             "claimed_by": {"id": winner.pk, "name": winner.display_name},
-            "claimed_at": handoff.claimed_at.isoformat(),
+            "claimed_at": claim.claimed_at.isoformat(),
         },
     )
 

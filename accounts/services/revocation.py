@@ -130,7 +130,7 @@ def revoke_device(*, actor: User, device_id: Any, ip: str | None = None) -> Logi
         remember_revoked_families([device.pk])
     else:
         # That browser's open pages learn it at once (their sockets close and they ask).
-        dispatch_on_commit(push_session_revoked_task, [device.user_id], device.pk)
+        dispatch_on_commit(push_session_revoked_task, [device.user_id], [device.pk])
     return device
 
 
@@ -139,20 +139,25 @@ def sign_out_user_everywhere(
 ) -> int:
     """
     End every live sign-in and refresh token of one person (optionally sparing the current
-    page login), stop their access tokens and close their sockets after commit. Runs inside the
-    caller's transaction. Returns how many sign-ins ended.
+    page login), stop their access tokens and close their sockets after commit: all of them, or
+    — sparing the current login — those of the web sign-ins that ended, as a device sign-out
+    does. Runs inside the caller's transaction. Returns how many sign-ins ended.
     """
     now = timezone.now()
     sign_ins = LoginSession.objects.filter(user=user, revoked_at__isnull=True)
     tokens = RefreshToken.objects.filter(user=user, revoked_at__isnull=True)
     if keep_login_session_id is not None:
         sign_ins = sign_ins.exclude(pk=keep_login_session_id)
-    families = list(sign_ins.filter(channel=SignInChannel.API).values_list("pk", flat=True))
+    ending = list(sign_ins.values_list("pk", "channel"))
+    families = [pk for pk, channel in ending if channel == SignInChannel.API]
+    web = [pk for pk, channel in ending if channel != SignInChannel.API]
     ended = sign_ins.update(revoked_at=now, revoked_reason=reason)
     tokens.update(revoked_at=now, revoked_reason=reason)
     if keep_login_session_id is None:
         User.objects.filter(pk=user.pk).update(sessions_valid_after=now)
         user.sessions_valid_after = now
         dispatch_on_commit(push_session_revoked_task, [user.pk])
+    elif web:
+        dispatch_on_commit(push_session_revoked_task, [user.pk], web)
     remember_revoked_families(families)
     return ended

@@ -65,6 +65,9 @@ def test_owner_signs_out_everyone_else_and_the_engineer_lands_on_login(
     expect(owner_page.locator("#sessions-copy")).to_contain_text("Only you are signed in.")
     expect(owner_page.locator("#revoke-others-btn")).to_have_count(0)
 
+    # The engineer's open page hears it on its socket and goes to the login page by itself;
+    # a page asked for afterwards is refused too.
+    engineer_page.wait_for_url("**/login**", timeout=10000)
     engineer_page.goto(f"{live_server_url}/account")
     assert "/login" in engineer_page.url
     expect(engineer_page.locator("#session-expired-banner")).to_have_count(0)

@@ -21,6 +21,8 @@ from conftest import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
+NEW_PASSWORD = "a lighthouse keeps the harbour"
+
 
 @pytest.fixture
 def fast_recheck(settings: Any) -> None:
@@ -82,6 +84,30 @@ def test_sign_out_everyone_closes_the_members_socket(
     code, received = wait_for_close(member)
     assert code == 4401
     assert {"type": "session_revoked", "payload": {}} in received
+    assert ping(mine)["type"] == "pong"
+
+
+@pytest.mark.services
+def test_changing_the_password_closes_the_other_devices_sockets_at_once(
+    engineer: User, open_socket: Any
+) -> None:
+    """Every other sign-in ends with the password change and its sockets are told to close now
+    (not at their next re-check, 30 s away); the device the password was changed on keeps its."""
+    here = Client()
+    assert here.post("/login", {"email": engineer.email, "password": PASSWORD}).status_code == 302
+    mine = open_socket(here.cookies[settings.SESSION_COOKIE_NAME].value)
+    other = open_socket(session_cookie(engineer))
+    third = open_socket(session_cookie(engineer))
+    assert ping(mine)["type"] == ping(other)["type"] == ping(third)["type"] == "pong"
+    changed = here.post(
+        "/account/password",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert changed.status_code == 302
+    for ws in (other, third):
+        code, received = wait_for_close(ws)
+        assert code == 4401
+        assert {"type": "session_revoked", "payload": {}} in received
     assert ping(mine)["type"] == "pong"
 
 

@@ -116,9 +116,8 @@ class TestClaim:
         assert response.json()["code"] == "not_claimable"
 
     def test_uncontended_claim_query_budget(self, engineer: User, teammate: User) -> None:
-        """Winner on PostgreSQL: one statement claims, points the session at the senior and
-        marks it seen; then the audit row. With BEGIN and COMMIT that is four (the test's own
-        transaction adds a savepoint pair that a request does not have)."""
+        """Winner on PostgreSQL: one statement claims, points the session at the senior, marks
+        it seen and appends the audit row; on its own it is its transaction (no BEGIN/COMMIT)."""
         handoff = escalate(engineer)
         teammate = User.objects.select_related("account").get(pk=teammate.pk)
         with CaptureQueriesContext(connection) as captured:
@@ -131,11 +130,47 @@ class TestClaim:
             if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
         ]
         if connection.vendor == "postgresql":
-            assert len(statements) == 2, statements
+            assert len(statements) == 1, statements
         else:  # one by one, and the escalator read back for the live push
             assert len(statements) <= 5, statements
         assert HandoffSeen.objects.filter(handoff=handoff, user=teammate).exists()
         assert AISession.objects.get(pk=handoff.session_id).escalated_to_id == teammate.pk
+
+    def test_the_claim_appends_its_audit_event_in_the_same_statement(
+        self, engineer: User, teammate: User
+    ) -> None:
+        handoff = escalate(engineer)
+        services.claim_handoff(actor=teammate, session_id=handoff.session_id, handoff_id=handoff.pk)
+        event = AuditEvent.objects.get(type="handoff.claimed")
+        assert (event.account_id, event.actor_id) == (teammate.account_id, teammate.pk)
+        assert event.payload == {"session_id": handoff.session_id, "handoff_id": str(handoff.pk)}
+        assert event.ip_address is None and event.dedupe_key is None
+
+    def test_a_loss_seen_before_the_winner_committed_is_read_again(
+        self, engineer: User, teammate: User, admin_user: User
+    ) -> None:
+        """A loser whose statement saw the hand-off unclaimed (the winner committed after its
+        snapshot) reads it again and is told who won."""
+        handoff = escalate(engineer)
+        services.claim_handoff(actor=teammate, session_id=handoff.session_id, handoff_id=handoff.pk)
+        real = services._try_claim
+        stale = services._Claim(won=False, from_user_id=engineer.pk)
+        calls: list[int] = []
+
+        def attempt(**kwargs: Any) -> Any:
+            calls.append(1)
+            return stale if len(calls) == 1 else real(**kwargs)
+
+        with (
+            mock.patch.object(services, "_try_claim", side_effect=attempt),
+            pytest.raises(Conflict) as lost,
+        ):
+            services.claim_handoff(
+                actor=admin_user, session_id=handoff.session_id, handoff_id=handoff.pk
+            )
+        assert len(calls) == 2
+        assert lost.value.code == "already_claimed"
+        assert lost.value.extra["claimed_by"] == {"id": teammate.pk, "name": "Sam Patel"}
 
     def test_a_loser_changes_nothing(
         self, engineer: User, teammate: User, admin_user: User

@@ -124,17 +124,31 @@
   setInterval(() => refreshTimes(document), 30000);
   refreshTimes(document);
 
-  // Live regions without their socket. A [ws-connect] element whose socket the server refuses
-  // with 4503 "try again later" (the channel layer is down: flowpilot/realtime.py), or whose
-  // socket keeps dropping, polls instead: every 15 s it fetches data-poll-url and replaces the
-  // regions listed in data-poll-select (for the socket element itself: its contents). The
-  // requests are background traffic (no session activity). A socket that opens again stops it.
+  // Every socket of the app (the bell on every page, which the dashboard panels and the session
+  // page follow, the escalation queue and the hand-off screen) is closed by the server with one of
+  // two application codes, handled here once for all of them:
+  //  - 4401: the sign-in behind the page ended (signed out elsewhere, revoked, expired). Nothing
+  //    reconnects or polls any more, and the page says "Signed out — sign in again" with the way
+  //    back (in place of the page's live-state pill [data-live-status], else beside the bell).
+  //  - 4503 "try again later": the channel layer is down (flowpilot/realtime.py). The region
+  //    polls meanwhile and the socket is tried again with a growing pause (the extension itself
+  //    retries only 1006/1011/1012/1013); once it opens, polling stops.
+  // A socket that keeps dropping otherwise is reconnected by the extension; from the second drop
+  // in a row the region polls meanwhile. Polling: every 15 s fetch data-poll-url and replace the
+  // regions listed in data-poll-select (for the socket element itself: its contents), as
+  // background traffic (no session activity).
+  const CLOSE_SIGNED_OUT = 4401;
   const CLOSE_TRY_AGAIN_LATER = 4503;
   const POLL_MS = window.FlowPilotPollMs || 15000;
+  const RETRY_MAX_MS = 30000;
   const pollers = new Map();
   const drops = new WeakMap();
+  const retries = new WeakMap();
+  const retryTimers = new Map();
+  let signedOut = false;
 
   async function refreshRegions(el) {
+    if (signedOut) return;
     let html;
     try {
       const response = await fetch(el.dataset.pollUrl, {
@@ -165,7 +179,7 @@
     el.dispatchEvent(new CustomEvent("fp:polled", { bubbles: true }));
   }
   function startPolling(el) {
-    if (!el || !el.dataset.pollUrl || pollers.has(el)) return;
+    if (signedOut || !el || !el.dataset.pollUrl || pollers.has(el)) return;
     el.dataset.live = "polling";
     pollers.set(el, setInterval(() => refreshRegions(el), POLL_MS));
     el.dispatchEvent(new CustomEvent("fp:polling", { bubbles: true, detail: { every: POLL_MS } }));
@@ -175,24 +189,82 @@
     if (!pollers.has(el)) return;
     clearInterval(pollers.get(el));
     pollers.delete(el);
-    el.dataset.live = "open";
   }
+  function retryLater(el, socketWrapper) {
+    if (signedOut || !socketWrapper || retryTimers.has(el)) return;
+    const attempt = retries.get(el) || 0;
+    retries.set(el, attempt + 1);
+    const delay = Math.min(RETRY_MAX_MS, 1000 * Math.pow(2, attempt));
+    retryTimers.set(el, setTimeout(() => {
+      retryTimers.delete(el);
+      // A region that left the page (swapped away) is not reconnected.
+      if (!signedOut && document.body.contains(el)) socketWrapper.reconnect();
+    }, delay));
+  }
+
+  // The notice, built once, where the live state shows: the page's own live pill
+  // ([data-live-status]) if it has one, otherwise beside the bell in the top bar.
+  function showSignedOut() {
+    if (document.querySelector("[data-testid=signed-out]")) return;
+    const next = encodeURIComponent(window.location.pathname + window.location.search);
+    const link = document.createElement("a");
+    link.href = "/login?next=" + next;
+    link.className = "pill pill-red live-status signed-out";
+    link.dataset.state = "signed-out";
+    link.dataset.testid = "signed-out";
+    link.setAttribute("role", "alert");
+    link.textContent = "Signed out — sign in again";
+    const pill = document.querySelector("[data-live-status]");
+    const bell = document.querySelector(".topbar-actions .bell-wrap");
+    if (pill) {
+      link.id = pill.id;
+      pill.replaceWith(link);
+    } else if (bell) {
+      bell.before(link);
+    } else {
+      const bar = document.createElement("div");
+      bar.className = "banner banner-red signed-out-banner";
+      bar.appendChild(link);
+      (document.querySelector("main") || document.body).prepend(bar);
+    }
+  }
+  function signOut() {
+    signedOut = true;
+    document.body.dataset.signedOut = "1";
+    pollers.forEach((timer) => clearInterval(timer));
+    pollers.clear();
+    retryTimers.forEach((timer) => clearTimeout(timer));
+    retryTimers.clear();
+    document.querySelectorAll("[ws-connect]").forEach((el) => { el.dataset.live = "signed-out"; });
+    showSignedOut();
+  }
+
   document.body.addEventListener("htmx:wsOpen", (event) => {
     const el = event.target.closest && event.target.closest("[ws-connect]");
     if (!el) return;
     drops.set(el, 0);
+    retries.set(el, 0);
     stopPolling(el);
     el.dataset.live = "open";
   });
   document.body.addEventListener("htmx:wsClose", (event) => {
     const el = event.target.closest && event.target.closest("[ws-connect]");
     if (!el) return;
-    const code = event.detail && event.detail.event ? event.detail.event.code : 0;
+    const detail = event.detail || {};
+    const code = detail.event ? detail.event.code : 0;
+    if (code === CLOSE_SIGNED_OUT) {
+      signOut(); // the extension does not retry this code; nothing else does either
+      return;
+    }
+    if (signedOut) return;
     const dropped = (drops.get(el) || 0) + 1;
     drops.set(el, dropped);
-    // 4503: refused until Redis is back (htmx does not reconnect). Otherwise htmx reconnects
-    // with a growing pause; from the second drop in a row the page polls meanwhile.
-    if (code === CLOSE_TRY_AGAIN_LATER || dropped >= 2) startPolling(el);
+    if (code === CLOSE_TRY_AGAIN_LATER) {
+      startPolling(el);
+      retryLater(el, detail.socketWrapper);
+    } else if (dropped >= 2) {
+      startPolling(el);
+    }
   });
 
   // A region that refreshes itself (hx-trigger) can hold its refresh while the person is busy
@@ -219,5 +291,6 @@
     relative,
     refreshTimes,
     holdRefresh,
+    isSignedOut: () => signedOut,
   });
 })();

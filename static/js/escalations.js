@@ -24,12 +24,10 @@
     }
   });
 
-  // Close codes of the app's sockets (handoffs/consumers.py, flowpilot/realtime.py).
-  const SIGNED_OUT = 4401;
-  const FORBIDDEN = 4403;
-  const TRY_LATER = 4503;
-  let signedOut = false;
-  let retries = 0;
+  // The live/reconnecting pill of the queue and the hand-off screen. Signed-out (4401) and
+  // try-again-later (4503) closes are handled for every socket of the app in static/js/app.js
+  // (the notice, polling, retrying); this only says what state the page's own socket is in.
+  const FORBIDDEN = 4403; // a viewer: handoffs/consumers.py
 
   const LABELS = {
     open: "Live",
@@ -37,37 +35,15 @@
     polling: "Updates every 15 s",
     forbidden: "Live updates need engineer access",
   };
+  function signedOut() {
+    return Boolean(window.FlowPilot && window.FlowPilot.isSignedOut && window.FlowPilot.isSignedOut());
+  }
   function setLive(state) {
     const pill = document.getElementById("queue-live");
-    if (!pill || signedOut) return;
+    if (!pill || signedOut()) return;
     pill.textContent = LABELS[state] || LABELS.closed;
     pill.className = "pill live-status " + (state === "open" ? "pill-emerald" : "pill-amber");
     pill.dataset.state = state;
-  }
-
-  // The login behind the page ended (signed out elsewhere, revoked, expired): no reconnecting,
-  // say so where the live state shows, with the way back.
-  function showSignedOut() {
-    if (signedOut) return;
-    signedOut = true;
-    const next = encodeURIComponent(window.location.pathname + window.location.search);
-    const link = document.createElement("a");
-    link.href = "/login?next=" + next;
-    link.className = "pill pill-red live-status";
-    link.dataset.state = "signed-out";
-    link.dataset.testid = "signed-out";
-    link.textContent = "Signed out — sign in again";
-    const pill = document.getElementById("queue-live");
-    if (pill) {
-      link.id = "queue-live";
-      pill.replaceWith(link);
-    } else {
-      const bar = document.createElement("div");
-      bar.className = "banner banner-red signed-out-banner";
-      bar.setAttribute("role", "alert");
-      bar.appendChild(link);
-      (document.querySelector("main") || document.body).prepend(bar);
-    }
   }
 
   function isPageSocket(element) {
@@ -75,36 +51,22 @@
   }
 
   document.body.addEventListener("htmx:wsOpen", (event) => {
-    if (!isPageSocket(event.target)) return;
-    retries = 0;
-    setLive("open");
+    if (isPageSocket(event.target)) setLive("open");
   });
   document.body.addEventListener("htmx:wsClose", (event) => {
-    const detail = event.detail || {};
-    const code = detail.event ? detail.event.code : 0;
-    if (code === SIGNED_OUT) {
-      // Any of the page's sockets (the bell's too): the extension does not retry this code.
-      showSignedOut();
-      return;
-    }
     if (!isPageSocket(event.target)) return;
-    if (code === FORBIDDEN) {
+    const detail = event.detail || {};
+    if (detail.event && detail.event.code === FORBIDDEN) {
       setLive("forbidden");
       return;
     }
     // Without its socket the queue polls (static/js/app.js): say so instead of "Reconnecting".
     const target = event.target;
     setLive(target.dataset && target.dataset.live === "polling" ? "polling" : "closed");
-    if (code === TRY_LATER && detail.socketWrapper) {
-      // The live channel is down for a while: the page polls meanwhile (app.js), and the
-      // socket is tried again with a growing pause (the extension itself retries only
-      // 1006/1011/1012/1013); once it opens, polling stops.
-      const delay = Math.min(30000, 1000 * Math.pow(2, retries));
-      retries += 1;
-      setTimeout(() => detail.socketWrapper.reconnect(), delay);
-    }
   });
-  document.body.addEventListener("fp:polling", () => setLive("polling"));
+  document.body.addEventListener("fp:polling", (event) => {
+    if (isPageSocket(event.target)) setLive("polling");
+  });
   // The heading counts the whole queue (capped at "99+"), not the cards of this page: a new
   // card adds one, a card claimed away (present here before the swap) takes one off.
   function bumpCount(delta) {
