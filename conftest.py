@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
@@ -14,6 +14,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account, Role, User
 from accounts.services.tokens import issue_token_pair
+
+if TYPE_CHECKING:
+    from flowpilot.testing.smtp import Inbox
 
 PASSWORD = "correct horse battery staple"
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
@@ -171,6 +174,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome: Any = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[Inbox]:
+    """A real SMTP server on a free loopback port, Django's SMTP backend pointed at it; yields
+    its ``flowpilot.testing.smtp.Inbox``. Ask for it before ``live_server_url``: the live
+    server forks with the mail settings of that moment."""
+    from flowpilot.testing.smtp import smtp_server
+
+    with smtp_server(settings) as inbox:
+        yield inbox
 
 
 @pytest.fixture

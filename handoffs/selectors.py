@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from flowpilot.errors import DomainError
+from flowpilot.queries import Prepared
 from handoffs.models import AppNotification, HandoffIntent, HandoffSeen, SessionHandoff
 from sessions_app.models import SessionStatus
 
@@ -74,6 +75,55 @@ QUEUE_SUMMARY_COLUMNS = (
 )
 
 
+# What a queue card shows of each escalation (handoffs/_card.html): the summary, the reason and
+# who it was asked for. The API reads the whole row.
+QUEUE_CARD_COLUMNS = (
+    *QUEUE_SUMMARY_COLUMNS,
+    "reason",
+    "target_user__id",
+    "target_user__name",
+    "target_user__email",
+)
+
+
+def _queue(
+    user: User, *, limit: int, columns: tuple[str, ...], after: Q | None = None
+) -> QuerySet[SessionHandoff]:
+    """One page of the queue: ``limit + 1`` rows (the extra one says another page follows)."""
+    summary = bool(columns) and "target_user__id" not in columns
+    qs = (
+        _waiting(user)
+        .select_related("session", "from_user", *(() if summary else ("target_user",)))
+        .annotate(
+            seen_by_me=Exists(HandoffSeen.objects.filter(handoff=OuterRef("pk"), user_id=user.pk))
+        )
+        .order_by("-created_at", "-id")
+    )
+    if columns:
+        qs = qs.only(*columns)
+    if after is not None:
+        qs = qs.filter(after)
+    return qs[: limit + 1]
+
+
+def _prepared_queue(limit: int, columns: tuple[str, ...]) -> Prepared[SessionHandoff]:
+    """The first page of each shape, compiled once (the ORM spends ~3 ms building it)."""
+    key = (limit, columns)
+    found = _FIRST_PAGES.get(key)
+    if found is None:
+        found = _FIRST_PAGES[key] = Prepared(
+            lambda account_id, user_id: _queue(
+                User(pk=user_id, account_id=account_id), limit=limit, columns=columns
+            ),
+            "account_id",
+            "user_id",
+        )
+    return found
+
+
+_FIRST_PAGES: dict[tuple[int, tuple[str, ...]], Prepared[SessionHandoff]] = {}
+
+
 def escalation_queue(
     user: User,
     *,
@@ -83,22 +133,15 @@ def escalation_queue(
 ) -> QueuePage:
     """
     Unclaimed escalations of the account except the user's own, newest first, with unread;
-    ``columns`` narrows the row to what a summary shows (``QUEUE_SUMMARY_COLUMNS``).
+    ``columns`` narrows the row to what a card (``QUEUE_CARD_COLUMNS``) or a summary
+    (``QUEUE_SUMMARY_COLUMNS``) shows.
     """
-    qs = (
-        _waiting(user)
-        .select_related("session", "from_user", *(() if columns else ("target_user",)))
-        .annotate(
-            seen_by_me=Exists(HandoffSeen.objects.filter(handoff=OuterRef("pk"), user_id=user.pk))
-        )
-        .order_by("-created_at", "-id")
-    )
-    if columns:
-        qs = qs.only(*columns)
     if cursor:
         when, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, id__lt=pk))
-    rows = list(qs[: limit + 1])
+        after = Q(created_at__lt=when) | Q(created_at=when, id__lt=pk)
+        rows = list(_queue(user, limit=limit, columns=columns, after=after))
+    else:
+        rows = _prepared_queue(limit, columns).rows(account_id=user.account_id, user_id=user.pk)
     more = len(rows) > limit
     items = rows[:limit]
     return QueuePage(items=items, next_cursor=encode_cursor(items[-1]) if more and items else None)
@@ -109,8 +152,18 @@ def escalation_queue(
 COUNT_CAP = 99
 
 
+def _capped_waiting(account_id: int, user_id: int) -> QuerySet[SessionHandoff, Any]:
+    waiting = _waiting(User(pk=user_id, account_id=account_id))
+    return waiting.order_by("-created_at", "-id").values_list("id")[: COUNT_CAP + 1]
+
+
+_CAPPED_WAITING = Prepared(_capped_waiting, "account_id", "user_id")
+
+
 def waiting_count(user: User, *, cap: int | None = None) -> int:
     """Escalations waiting for the user; with ``cap``, counting stops just past it."""
+    if cap == COUNT_CAP:
+        return _CAPPED_WAITING.count(account_id=user.account_id, user_id=user.pk)
     qs = _waiting(user)
     if cap is not None:
         return qs.order_by("-created_at", "-id")[: cap + 1].count()
@@ -166,13 +219,11 @@ def session_pickup_context(
     }
 
 
-def picked_up_from_me(user: User, *, limit: int = 5) -> list[SessionHandoff]:
-    """The dashboard's "Picked up from me": the user's escalations a colleague claimed, the
-    latest pick-up first (one query through ``handoff_picked_from_idx``)."""
-    return list(
+def _picked_up_from(account_id: int, user_id: int, limit: int) -> QuerySet[SessionHandoff]:
+    return (
         SessionHandoff.objects.filter(
-            account_id=user.account_id,
-            from_user_id=user.pk,
+            account_id=account_id,
+            from_user_id=user_id,
             intent=HandoffIntent.ESCALATE,
             claimed_at__isnull=False,
         )
@@ -192,6 +243,22 @@ def picked_up_from_me(user: User, *, limit: int = 5) -> list[SessionHandoff]:
     )
 
 
+PICKED_UP_LIMIT = 5
+_PICKED_UP = Prepared(
+    lambda account_id, user_id: _picked_up_from(account_id, user_id, PICKED_UP_LIMIT),
+    "account_id",
+    "user_id",
+)
+
+
+def picked_up_from_me(user: User, *, limit: int = PICKED_UP_LIMIT) -> list[SessionHandoff]:
+    """The dashboard's "Picked up from me": the user's escalations a colleague claimed, the
+    latest pick-up first (one query through ``handoff_picked_from_idx``, compiled once)."""
+    if limit == PICKED_UP_LIMIT:
+        return _PICKED_UP.rows(account_id=user.account_id, user_id=user.pk)
+    return list(_picked_up_from(user.account_id, user.pk, limit))
+
+
 # --- the bell ---------------------------------------------------------------------------------
 
 
@@ -204,10 +271,21 @@ def unread_count(user: User) -> int:
     return unread_notifications(user).count()
 
 
+def _recent_notifications(user_id: int, limit: int) -> QuerySet[AppNotification]:
+    return AppNotification.objects.filter(user_id=user_id).order_by("-created_at", "-id")[:limit]
+
+
+_RECENT_NOTIFICATIONS: dict[int, Prepared[AppNotification]] = {}
+
+
 def recent_notifications(user: User, *, limit: int = BELL_LIMIT) -> list[AppNotification]:
-    return list(
-        AppNotification.objects.filter(user_id=user.pk).order_by("-created_at", "-id")[:limit]
-    )
+    """The user's newest notifications (the bell, the dashboard), one query compiled once."""
+    prepared = _RECENT_NOTIFICATIONS.get(limit)
+    if prepared is None:
+        prepared = _RECENT_NOTIFICATIONS[limit] = Prepared(
+            lambda user_id: _recent_notifications(user_id, limit), "user_id"
+        )
+    return prepared.rows(user_id=user.pk)
 
 
 # --- analytics --------------------------------------------------------------------------------

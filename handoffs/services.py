@@ -45,6 +45,7 @@ from handoffs.models import (
 from handoffs.notifications import NOTIFY_ROLES, create_notifications
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.ports import ticket_writeback
+from sessions_app.realtime import publish_status_on_commit
 from sessions_app.services.previews import build_bundle, cached_preview, get_preview
 from sessions_app.services.resolution import (
     REASON_LIMIT,
@@ -297,6 +298,8 @@ def _write_handoff(
     notified = 0
     if escalate:
         # Park is private: no bell, no live event, no e-mail, no assessment.
+        # The status pill in the other tabs of the session's people (their own sockets only).
+        publish_status_on_commit(session, actor=actor)
         notified = create_notifications(handoff=handoff, session=session, actor=actor)
         events.publish_handoff_created_on_commit(handoff)
         # robust: a broker (or, in eager mode, an SMTP server) failing is logged and never

@@ -46,7 +46,9 @@ def _toast(response: HttpResponse, message: str, tone: str) -> HttpResponse:
 @require_GET
 def queue(request: AuthedRequest) -> HttpResponse:
     try:
-        page = selectors.escalation_queue(request.user, cursor=request.GET.get("cursor"))
+        page = selectors.escalation_queue(
+            request.user, cursor=request.GET.get("cursor"), columns=selectors.QUEUE_CARD_COLUMNS
+        )
     except DomainError:
         return HttpResponseRedirect(reverse("escalation-queue"))
     context = {

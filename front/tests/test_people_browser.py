@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from accounts.models import LoginSession, User
 from conftest import PASSWORD
-from handoffs.tests.test_notifications import Inbox, smtp  # noqa: F401 - the SMTP fixture
+from flowpilot.testing.smtp import Inbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +24,7 @@ NEW_PASSWORD = "a lighthouse keeps the harbour"
 
 
 def test_owner_invites_and_the_invitee_sets_a_password_from_the_email(
-    smtp: Inbox,  # noqa: F811 - first: the live server forks with these mail settings
+    smtp: Inbox,  # first: the live server forks with these mail settings
     live_server_url: str,
     new_page: Callable[[], Any],
     login_as: Callable[[Any, User], None],

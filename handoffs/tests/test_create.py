@@ -62,8 +62,8 @@ class TestCreate:
         assert session.escalation_reason == "Needs Exchange admin"
         assert session.escalation_package["markdown"] == "## Problem\n\nEdited"
         assert AuditEvent.objects.filter(type="session.escalated", actor=engineer).count() == 1
-        # publish + fan-out + assessment, all after commit
-        assert len(callbacks) == 3
+        # the session's status push + the hand-off publish + fan-out + assessment, after commit
+        assert len(callbacks) == 4
 
     def test_escalate_shim_and_legacy_intent_take_the_same_path(
         self, engineer: User, api_client_for: ApiFor

@@ -11,15 +11,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from flowpilot.celery import app as celery_app
+from flowpilot.testing.smtp import Inbox
 from handoffs import services, tasks
 from handoffs.models import AppNotification, SessionHandoff
 from handoffs.tests.support import escalate, make_session
 from handoffs.tests.test_notifications import (  # noqa: F401 - the fixtures
-    Inbox,
     Receiver,
     configure_webhooks,
     receiver,
-    smtp,
 )
 from sessions_app.models import AISession
 
@@ -40,7 +39,7 @@ def test_the_sweep_is_on_the_beat_schedule() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_an_ageing_escalation_is_announced_once_more_by_bell_and_email_only(
-    smtp: Inbox,  # noqa: F811
+    smtp: Inbox,
     receiver: Receiver,  # noqa: F811
     engineer: User,
     owner: User,

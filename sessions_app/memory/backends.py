@@ -11,10 +11,12 @@ engine (OpenSearch, say) means one more class here that answers these two calls.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 
 from sessions_app.memory import text
@@ -34,7 +36,9 @@ FTS = "sessions_app_search_fts"
 
 
 class Engine(Protocol):
-    def corrections(self, account_id: int, words: list[str]) -> dict[str, str]: ...
+    def corrections(self, account_id: int, words: list[str]) -> dict[str, tuple[str, int]]:
+        """Each word's closest known word (trigram similarity) with its document count."""
+        ...
 
     def candidates(
         self,
@@ -43,11 +47,15 @@ class Engine(Protocol):
         mode: Mode,
         limit: int,
         *,
+        fields: Sequence[str],
         rank_words: list[str] | None = None,
-    ) -> list[SessionSearchDocument]:
+    ) -> list[tuple[Any, ...]]:
         """
         The ``limit`` best documents of ``queryset`` that match ``words`` in ``mode``, ranked
-        by the engine over ``rank_words`` (default: ``words``).
+        by the engine over ``rank_words`` (default: ``words``), as rows of ``fields`` in no
+        particular order (the shared scorer orders them). Rows, not model instances: most
+        candidates are scored and dropped, building an instance for each costs more than
+        scoring it.
         """
         ...
 
@@ -61,7 +69,7 @@ def groups(words: list[str], mode: Mode) -> list[list[str]]:
     return [[word] for word in words]
 
 
-def _best(word: str, rows: list[tuple[str, int]]) -> str | None:
+def _best(word: str, rows: list[tuple[str, int]]) -> tuple[str, int] | None:
     scored = [
         (text.similarity(word, term), count, term)
         for term, count in rows
@@ -70,24 +78,24 @@ def _best(word: str, rows: list[tuple[str, int]]) -> str | None:
     if not scored:
         return None
     scored.sort(key=lambda item: (-item[0], -item[1], item[2]))
-    return scored[0][2]
+    return scored[0][2], scored[0][1]
 
 
 class PostgresEngine:
-    def corrections(self, account_id: int, words: list[str]) -> dict[str, str]:
+    def corrections(self, account_id: int, words: list[str]) -> dict[str, tuple[str, int]]:
         if not words:
             return {}
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT q.word, t.term FROM unnest(%s::text[]) AS q(word) "  # noqa: S608 - fixed SQL, bound values
+                "SELECT q.word, t.term, t.doc_count FROM unnest(%s::text[]) AS q(word) "  # noqa: S608 - fixed SQL, bound values
                 "CROSS JOIN LATERAL ("
-                f"  SELECT term FROM {TERM} WHERE account_id = %s AND term %% q.word "
+                f"  SELECT term, doc_count FROM {TERM} WHERE account_id = %s AND term %% q.word "
                 "   AND term <> q.word"
                 "   ORDER BY similarity(term, q.word) DESC, doc_count DESC, term LIMIT 1"
                 ") AS t",
                 [words, account_id],
             )
-            return dict(cursor.fetchall())
+            return {word: (term, count) for word, term, count in cursor.fetchall()}
 
     def candidates(
         self,
@@ -96,33 +104,40 @@ class PostgresEngine:
         mode: Mode,
         limit: int,
         *,
+        fields: Sequence[str],
         rank_words: list[str] | None = None,
-    ) -> list[SessionSearchDocument]:
+    ) -> list[tuple[Any, ...]]:
         # websearch syntax: words side by side are AND-ed, "or" separates alternatives (the
         # words are keywords: letters and digits only).
         match = " or ".join(" ".join(group) for group in groups(words, mode))
         rank = " or ".join(rank_words or words)
         tsquery = "websearch_to_tsquery('english', %s)"
         # The GIN index finds the matches; ts_rank_cd reads each one's vector, so at most
-        # RANK_CAP of them are ranked (a query of two common words matches thousands).
-        matching = (
-            queryset.extra(where=[f"search_vector @@ {tsquery}"], params=[match])  # noqa: S610 - fixed SQL, bound values
-            .order_by()
-            .values("id")[:RANK_CAP]
-        )
-        return list(
-            queryset.filter(id__in=matching)
-            .extra(  # noqa: S610 - fixed SQL, bound values
+        # RANK_CAP of them are ranked (a query of two common words matches thousands). They
+        # are ranked where the index scan reads them, and only the ``limit`` best are read
+        # again by primary key for their columns.
+        ranked = (
+            queryset.extra(  # noqa: S610 - fixed SQL, bound values
                 select={"engine_rank": f"ts_rank_cd(search_vector, {tsquery})"},
                 select_params=[rank],
+                where=[f"search_vector @@ {tsquery}"],
+                params=[match],
             )
-            .order_by("-engine_rank", "-id")[:limit]
+            .order_by()
+            .values("id", "engine_rank")[:RANK_CAP]
         )
+        sql, params = ranked.query.sql_with_params()
+        best = RawSQL(  # noqa: S611 - fixed SQL, bound values
+            f"SELECT capped.id FROM ({sql}) AS capped "  # noqa: S608 - fixed SQL, bound values
+            "ORDER BY capped.engine_rank DESC, capped.id DESC LIMIT %s",
+            (*params, limit),
+        )
+        return list(queryset.filter(id__in=best).values_list(*fields))
 
 
 class SqliteEngine:
-    def corrections(self, account_id: int, words: list[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+    def corrections(self, account_id: int, words: list[str]) -> dict[str, tuple[str, int]]:
+        found: dict[str, tuple[str, int]] = {}
         for word in words:
             rows = list(
                 SessionSearchTerm.objects.annotate(size=Length("term"))
@@ -145,8 +160,9 @@ class SqliteEngine:
         mode: Mode,
         limit: int,
         *,
+        fields: Sequence[str],
         rank_words: list[str] | None = None,
-    ) -> list[SessionSearchDocument]:
+    ) -> list[tuple[Any, ...]]:
         # bm25 ranks by the MATCH expression itself; ``rank_words`` only matter on PostgreSQL,
         # where candidates are few and the shared scorer decides the order anyway.
         match = " OR ".join(
@@ -158,7 +174,9 @@ class SqliteEngine:
                 tables=[FTS],
                 where=[f"{FTS}.rowid = {DOC}.id", f"{FTS} MATCH %s"],
                 params=[match],
-            ).order_by("-engine_rank", "-id")[:limit]
+            )
+            .order_by("-engine_rank", "-id")
+            .values_list(*fields)[:limit]
         )
 
 

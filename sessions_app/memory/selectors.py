@@ -18,7 +18,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flowpilot.errors import NotFound
 from sessions_app.memory import text
@@ -78,6 +78,15 @@ DISPLAY_FIELDS = (
     "ticket",
     "resolved_at",
 )
+# The columns a candidate is fetched with, in the model's field order (what
+# ``Model.from_db`` expects), and where the scorer finds its fields in such a row.
+ROW_FIELDS = tuple(
+    field.attname
+    for field in SessionSearchDocument._meta.concrete_fields
+    if field.attname in DISPLAY_FIELDS
+)
+_AT = {name: index for index, name in enumerate(ROW_FIELDS)}
+_SCORED_AT = tuple((_AT[name], weight) for name, weight in FIELD_WEIGHTS)
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,13 @@ class Match:
     document: SessionSearchDocument
     score: float
     why: list[str]
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...], score: float, why: list[str], db: str) -> Match:
+        """A match of a candidate row (``ROW_FIELDS``), its document built only now."""
+        return cls(
+            document=SessionSearchDocument.from_db(db, ROW_FIELDS, row), score=score, why=why
+        )
 
     @property
     def session_id(self) -> int:
@@ -157,13 +173,10 @@ def prepare_query(
         for word in words
         if word not in counts and len(word) >= MIN_CORRECTABLE and word.isalpha()
     ]
-    corrections = engine().corrections(account_id, unknown) if unknown else {}
-    if corrections:
-        counts.update(
-            SessionSearchTerm.objects.filter(
-                account_id=account_id, term__in=list(corrections.values())
-            ).values_list("term", "doc_count")
-        )
+    # The corrections come with their document counts (no second lexicon query).
+    corrected = engine().corrections(account_id, unknown) if unknown else {}
+    corrections = {word: term for word, (term, _) in corrected.items()}
+    counts.update(corrected.values())
     terms = _unique(
         [
             word if word in counts else corrections[word]
@@ -213,32 +226,57 @@ def retrieval_terms(query: PreparedQuery) -> list[str]:
     return (distinctive if len(distinctive) >= 3 else rarest[:3])[:RETRIEVAL_TERMS]
 
 
-def score_document(document: SessionSearchDocument, query: PreparedQuery) -> Match:
+def score_row(row: tuple[Any, ...], query: PreparedQuery) -> tuple[float, list[str]]:
+    """
+    A candidate's score and the terms it matched, best first: each term counts its idf times
+    the weight of the first field (in weight order) that has one of its forms.
+    """
     total = sum(query.idf.values()) * MAX_FIELD_WEIGHT
-    fields = [(getattr(document, name).lower(), weight) for name, weight in FIELD_WEIGHTS]
+    lowered: dict[int, str] = {}
     contributions: list[tuple[float, str]] = []
     for term in query.terms:
-        pattern = query.patterns[term]
-        weight = next((w for value, w in fields if pattern.search(value)), 0.0)
-        if weight:
-            contributions.append((query.idf[term] * weight, term))
+        search = query.patterns[term].search
+        for index, weight in _SCORED_AT:
+            value = lowered.get(index)
+            if value is None:
+                value = lowered[index] = row[index].lower()
+            if search(value):
+                contributions.append((query.idf[term] * weight, term))
+                break
     score = sum(value for value, _ in contributions) / total if total else 0.0
-    if contributions and document.outcome == FixStatus.APPLIED_SUCCESS:
+    if contributions and row[_AT["outcome"]] == FixStatus.APPLIED_SUCCESS:
         score += WORKED_BONUS
     contributions.sort(key=lambda item: (-item[0], item[1]))
-    return Match(document=document, score=min(score, 1.0), why=[term for _, term in contributions])
+    return min(score, 1.0), [term for _, term in contributions]
 
 
-def _rank(documents: list[SessionSearchDocument], query: PreparedQuery) -> list[Match]:
-    matches = [score_document(document, query) for document in documents]
-    matches.sort(
-        key=lambda match: (
-            -match.score,
-            -match.document.resolved_at.timestamp(),
-            -match.document.pk,
-        )
-    )
-    return [match for match in matches if match.why]
+class Scored(NamedTuple):
+    score: float
+    why: list[str]
+    row: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Scored candidates, best first; their documents are built only for the ones shown."""
+
+    rows: list[Scored]
+    db: str
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def matches(self, start: int = 0, stop: int | None = None) -> list[Match]:
+        return [
+            Match.from_row(row, score, why, self.db) for score, why, row in self.rows[start:stop]
+        ]
+
+
+def _rank(rows: list[tuple[Any, ...]], query: PreparedQuery, db: str) -> Ranked:
+    resolved_at, pk = _AT["resolved_at"], _AT["id"]
+    scored = [Scored(*score_row(row, query), row) for row in rows]
+    scored.sort(key=lambda item: (-item.score, -item.row[resolved_at].timestamp(), -item.row[pk]))
+    return Ranked(rows=[item for item in scored if item.why], db=db)
 
 
 def _base(account_id: int) -> Any:
@@ -252,22 +290,33 @@ def ranked_matches(
     mode: Mode,
     candidates: int,
     queryset: Any = None,
-) -> list[Match]:
-    if query.empty:
-        return []
+) -> Ranked:
     base = queryset if queryset is not None else _base(account_id)
+    if query.empty:
+        return Ranked(rows=[], db=base.db)
+    search = engine().candidates
     if mode == "pairs":
-        found = engine().candidates(
-            base, retrieval_terms(query), mode, candidates, rank_words=query.terms
+        found = search(
+            base,
+            retrieval_terms(query),
+            mode,
+            candidates,
+            fields=ROW_FIELDS,
+            rank_words=query.terms,
         )
     else:
-        found = engine().candidates(base, query.terms, mode, candidates)
+        found = search(base, query.terms, mode, candidates, fields=ROW_FIELDS)
     if not found and mode == "all" and len(query.terms) > 1:
         # No document has every word: those with any of the distinctive ones.
-        found = engine().candidates(
-            base, retrieval_terms(query), "any", candidates, rank_words=query.terms
+        found = search(
+            base,
+            retrieval_terms(query),
+            "any",
+            candidates,
+            fields=ROW_FIELDS,
+            rank_words=query.terms,
         )
-    return _rank(found, query)
+    return _rank(found, query, base.db)
 
 
 # --- similar sessions ------------------------------------------------------------------------
@@ -291,13 +340,19 @@ def similar_to_text(
         base = base.exclude(session_id=exclude_session_id)
     # One shared word ("change") is not a similar problem when the session says more: with
     # three words or more, a candidate shares at least two of the distinctive ones.
-    matches = ranked_matches(
+    ranked = ranked_matches(
         account_id, query, mode="pairs", candidates=SIMILAR_CANDIDATES, queryset=base
     )
     needed = 2 if len(query.terms) > 2 else 1
-    return [
-        match for match in matches if match.score >= SIMILAR_MIN_SCORE and len(match.why) >= needed
-    ][:limit]
+    ranked = Ranked(
+        rows=[
+            item
+            for item in ranked.rows
+            if item.score >= SIMILAR_MIN_SCORE and len(item.why) >= needed
+        ],
+        db=ranked.db,
+    )
+    return ranked.matches(0, limit)
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -351,12 +406,12 @@ def search(
     cursor = cursor or {}
     if text.keywords(query_text):
         query = prepare_query(account_id, query_text)
-        matches = ranked_matches(
+        ranked = ranked_matches(
             account_id, query, mode="all", candidates=SEARCH_CANDIDATES, queryset=base
         )
         offset = int(cursor.get("o", 0))
-        page = matches[offset : offset + page_size]
-        more = offset + page_size < len(matches)
+        page = ranked.matches(offset, offset + page_size)
+        more = offset + page_size < len(ranked)
         return SearchPage(
             matches=page, next_cursor=f"o:{offset + page_size}" if more else None, query=query
         )

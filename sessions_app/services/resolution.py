@@ -27,6 +27,7 @@ from accounts.services.audit import record_event
 from flowpilot.errors import Conflict, Unprocessable
 from sessions_app.models import AISession, SessionStatus
 from sessions_app.ports import ticket_writeback
+from sessions_app.realtime import publish_status_on_commit
 from sessions_app.services.previews import get_preview
 from sessions_app.signals import session_history_changed
 
@@ -126,6 +127,7 @@ def _resolve(
         payload={"session_id": session.pk, "via": "psa" if receipt else "local"},
     )
     session_history_changed.send(sender=AISession, session_id=session.pk)
+    publish_status_on_commit(session, actor=actor)  # the pill in the engineer's other tabs
     outcome = "resolved" if receipt else "resolved_local"
     return PostResult(outcome=outcome, session=session, markdown=text, psa=receipt)
 
