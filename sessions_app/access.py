@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 
-from accounts.models import Role, User
+from accounts.models import Account, Role, User
 from accounts.permissions import require_engineer_or_admin
 from accounts.tenancy import get_for_account, scoped
 from flowpilot.errors import Conflict, Forbidden
+from flowpilot.queries import Prepared
 from sessions_app.models import AISession, SessionStatus
 
 
 def sessions_visible_to(user: User) -> QuerySet[AISession]:
     """Every session of the user's account (seniors read a colleague's escalated session)."""
     return scoped(AISession, user.account)
+
+
+def _with_engineer() -> QuerySet[AISession]:
+    return AISession.objects.select_related("user")
+
+
+# Compiled once: every session page and API call reads its session this way.
+_SESSION = Prepared(
+    lambda account_id, session_id: scoped(_with_engineer(), Account(pk=account_id)).filter(
+        pk=session_id
+    ),
+    "account_id",
+    "session_id",
+)
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _fetch(user: User, session_id: object) -> AISession:
+    """The account's session with its engineer, or 404."""
+    if type(session_id) is int and session_id in _BIGINT:
+        found = _SESSION.rows(account_id=user.account_id, session_id=session_id)
+        if not found:
+            raise Http404("Not found.")
+        return found[0]
+    return get_for_account(_with_engineer(), user.account, pk=session_id)
 
 
 SESSION_CLOSED = "This session is resolved and read-only. Reopen it to change anything."
@@ -27,7 +54,7 @@ def get_session(
     ``session_closed`` (read-only until reopened) unless ``allow_closed`` (reopen, and the
     posts that answer their own 409).
     """
-    session = get_for_account(AISession.objects.select_related("user"), user.account, pk=session_id)
+    session = _fetch(user, session_id)
     if for_write:
         require_engineer_or_admin(user)
         if not can_work_on(user, session):

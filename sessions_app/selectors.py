@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from accounts.models import Account, User
+from accounts.models import Account, Role, User
 from flowpilot.errors import NotFound
 from flowpilot.queries import Prepared
 from sessions_app.access import sessions_visible_to
@@ -42,14 +42,41 @@ ANSWERED_ITEMS = 20
 # --- sessions -------------------------------------------------------------------------------
 
 
+SIDEBAR_COLUMNS = ("id", "problem_summary", "psa_ticket_id", "status", "updated_at", "user_id")
+
+
+def _sidebar(user: User, limit: int) -> QuerySet[AISession]:
+    if not user.can_act:
+        rows = sessions_visible_to(user).only(*SIDEBAR_COLUMNS).order_by("-updated_at", "-id")
+        return rows[:limit]
+    return my_sessions(user, limit=limit, columns=SIDEBAR_COLUMNS)
+
+
+# Compiled once (every sessions page shows the sidebar): the ORM spends ~1.5 ms building the
+# union, the database ~0.2 ms answering it.
+_MY_SIDEBAR = Prepared(
+    lambda account_id, user_id: _sidebar(
+        User(pk=user_id, account=Account(pk=account_id), role=Role.ENGINEER), SIDEBAR_LIMIT
+    ),
+    "account_id",
+    "user_id",
+)
+_ACCOUNT_SIDEBAR = Prepared(
+    lambda account_id: _sidebar(
+        User(account=Account(pk=account_id), role=Role.VIEWER), SIDEBAR_LIMIT
+    ),
+    "account_id",
+)
+
+
 def sidebar_sessions(user: User, *, limit: int = SIDEBAR_LIMIT) -> list[AISession]:
     """The user's sessions (started or picked up), newest activity first; a viewer, who starts
     none, reads the account's newest."""
-    columns = ("id", "problem_summary", "psa_ticket_id", "status", "updated_at", "user_id")
+    if limit != SIDEBAR_LIMIT:
+        return list(_sidebar(user, limit))
     if not user.can_act:
-        rows = sessions_visible_to(user).only(*columns).order_by("-updated_at", "-id")
-        return list(rows[:limit])
-    return my_sessions_page(user, limit=limit, columns=columns)
+        return _ACCOUNT_SIDEBAR.rows(account_id=user.account_id)
+    return _MY_SIDEBAR.rows(account_id=user.account_id, user_id=user.pk)
 
 
 ACCOUNT_LIST_LIMIT = 50
@@ -198,11 +225,23 @@ def my_open_sessions(user: User) -> list[OpenSession]:
 # --- steps ----------------------------------------------------------------------------------
 
 
+def _newest_steps(session_id: int, count: int) -> QuerySet[AISessionStep]:
+    return AISessionStep.objects.filter(session_id=session_id).order_by("-pk")[:count]
+
+
+# The session page's and the API detail's reads, compiled once: they are plain filters on the
+# session, and the ORM spends more CPU building each than the database answering it.
+_PAGE_STEPS = Prepared(lambda session_id: _newest_steps(session_id, PAGE_STEPS + 1), "session_id")
+
+
 def recent_steps(
     session: AISession, *, limit: int = PAGE_STEPS, known_users: tuple[User, ...] = ()
 ) -> tuple[list[AISessionStep], bool]:
     """The last ``limit`` steps, oldest first, with their author; and whether older ones exist."""
-    newest = list(AISessionStep.objects.filter(session=session).order_by("-pk")[: limit + 1])
+    if limit == PAGE_STEPS:
+        newest = _PAGE_STEPS.rows(session_id=session.pk)
+    else:
+        newest = list(_newest_steps(session.pk, limit + 1))
     steps = newest[:limit]
     attach_authors(session, steps, known_users)
     return conversation_order(steps), len(newest) > limit
@@ -281,7 +320,7 @@ def facts_with_items(session: AISession, lane: list[TaskItem] | None = None) -> 
     """
     if lane is None:
         return list(Fact.objects.live_in(session).select_related("task_item"))
-    rows = list(Fact.objects.live_in(session))
+    rows = _LIVE_FACTS.rows(session_id=session.pk)
     items = {item.pk: item for item in lane}
     missing = {fact.task_item_id for fact in rows if fact.task_item_id} - items.keys()
     if missing:
@@ -312,11 +351,21 @@ class Lane:
         return sum(1 for item in items if item.status == "open")
 
 
+def _lane(session_id: int) -> QuerySet[TaskItem]:
+    return TaskItem.objects.filter(session_id=session_id, removed_at__isnull=True).order_by(
+        "position", "id"
+    )
+
+
+_LANE = Prepared(_lane, "session_id")
+_LIVE_FACTS = Prepared(
+    lambda session_id: Fact.objects.live_in(AISession(pk=session_id)), "session_id"
+)
+
+
 def lane_items(session: AISession) -> list[TaskItem]:
     """The live lane in display order."""
-    return list(
-        TaskItem.objects.filter(session=session, removed_at__isnull=True).order_by("position", "id")
-    )
+    return _LANE.rows(session_id=session.pk)
 
 
 def group_lane(items: list[TaskItem], facts: list[Fact]) -> Lane:
@@ -344,8 +393,18 @@ def get_lane_item(session: AISession, uid: str) -> TaskItem:
 # --- suggested fixes ------------------------------------------------------------------------
 
 
+def _active_fix(session_id: int) -> QuerySet[SuggestedFix]:
+    """The session's fix that nothing superseded (``first()`` of it: in the model's order)."""
+    rows = SuggestedFix.objects.filter(session_id=session_id, superseded_at__isnull=True)
+    return (rows if rows.ordered else rows.order_by("pk"))[:1]
+
+
+_ACTIVE_FIX = Prepared(_active_fix, "session_id")
+
+
 def active_fix(session: AISession) -> SuggestedFix | None:
-    return SuggestedFix.objects.filter(session=session, superseded_at__isnull=True).first()
+    found = _ACTIVE_FIX.rows(session_id=session.pk)
+    return found[0] if found else None
 
 
 def get_fix(session: AISession, fix_id: int | str) -> SuggestedFix:
