@@ -118,6 +118,23 @@ class TestSessionPage:
         html = client_for(engineer).get(f"/sessions/{session.pk}").content.decode()
         assert "&lt;script&gt;x()" in html and "<script>x()" not in html
 
+    @pytest.mark.parametrize("session_id", ["0", "999999999", str(2**63), str(2**80)])
+    def test_an_unknown_or_out_of_range_id_is_404(
+        self, engineer: User, client_for: ClientFor, session_id: str
+    ) -> None:
+        client = client_for(engineer)
+        assert client.get(f"/sessions/{session_id}").status_code == 404
+        assert client.get(f"/sessions/{session_id}/lane").status_code == 404
+
+    def test_a_viewer_reads_the_accounts_newest_sessions_in_the_sidebar(
+        self, engineer: User, viewer: User, stranger: User, client_for: ClientFor
+    ) -> None:
+        session = start(engineer, "Printer offline")
+        start(stranger, "Not this account")
+        html = client_for(viewer).get(f"/sessions/{session.pk}").content.decode()
+        sidebar = html.split('data-testid="sessions-sidebar"', 1)[1].split("</nav>", 1)[0]
+        assert "Printer offline" in sidebar and "Not this account" not in sidebar
+
     def test_foreign_session_is_404_and_viewer_reads_without_composer(
         self, engineer: User, viewer: User, stranger: User, client_for: ClientFor
     ) -> None:
