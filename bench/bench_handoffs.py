@@ -3,6 +3,9 @@ Hand-offs on PostgreSQL + Redis, each request through the whole Django stack (WS
 
 - escalate with the model stubbed to take 15 s: the model is off the request path;
 - 50 concurrent claims of one hand-off: exactly one winner, the p95 of all 50;
+- the stack's floor, not a budget: the same 50-thread harness on a DRF no-op with the project's
+  authentication and on a plain Django no-op (``floor_urls.py``), so the claim's p95 can be read
+  against what the stack itself gives on this machine;
 - one uncontended claim: server time and queries (the service and its SQL);
 - the escalation queue (JSON and page) at 10 and 10,000 escalated sessions: median and queries;
 - the analytics over 100,000 claimed hand-offs of one account.
