@@ -79,6 +79,31 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
 
 
+def all_at_once(handler: Any, method: str, path: str, tokens: list[str]) -> list[tuple[int, float]]:
+    """One request per token, each on its own thread, released together by a barrier."""
+    from django.db import connection
+
+    barrier = threading.Barrier(len(tokens))
+    results: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def send(token: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcome = request(handler, method, path, token)
+            with lock:
+                results.append(outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def user(account: Any, email: str, role: str = "engineer") -> Any:
     from accounts.models import User
 
@@ -230,24 +255,7 @@ def main() -> int:
             session=session, actor=junior, intent="escalate", markdown="pkg"
         ).handoff
         url = f"/api/v1/ai-sessions/{session.pk}/handoffs/{handoff.pk}/claim"
-        barrier = threading.Barrier(CLAIMERS)
-        results: list[tuple[int, float]] = []
-        lock = threading.Lock()
-
-        def claim(senior_token: str) -> None:
-            try:
-                barrier.wait(timeout=30)  # noqa: B023
-                outcome = request(handler, "POST", url, senior_token)  # noqa: B023
-                with lock:  # noqa: B023
-                    results.append(outcome)  # noqa: B023
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=claim, args=(t,)) for t in tokens]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = all_at_once(handler, "POST", url, tokens)
         statuses = sorted(status for status, _ in results)
         wins_ok &= statuses == [200] + [409] * (CLAIMERS - 1)
         all_claims += [elapsed for _, elapsed in results]
@@ -257,8 +265,33 @@ def main() -> int:
     report("50 concurrent claims p95", p95(all_claims), 30)
     print(
         f"  claim request {cpu_since(mark)} each: 50 requests in one process share the GIL "
-        f"(2 cores for everything), so the last waits for the CPU of the others"
+        f"(2 cores for everything), so the last waits for the CPU of the others; "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
+
+    # --- the stack's floor: the same 50-thread harness on no-op endpoints ---------------------
+    # Not a budget: what p95 Django itself gives on this machine for 50 requests at once in one
+    # process (bench/floor_urls.py adds the no-op views for this measurement only).
+    from django.test.utils import override_settings
+    from django.urls import clear_url_caches
+
+    with override_settings(ROOT_URLCONF="floor_urls"):
+        clear_url_caches()
+        floor_handler = WSGIHandler()
+        for label, path, floor_tokens in (
+            ("DRF no-op (JWT auth, user row, revocation check)", "drf", tokens),
+            ("Django no-op (middleware only, no auth)", "django", [""] * CLAIMERS),
+        ):
+            timings = []
+            mark = len(CPU_MS)
+            for _ in range(5):
+                results = all_at_once(
+                    floor_handler, "POST", f"/api/v1/bench-floor/{path}", floor_tokens
+                )
+                assert all(status == 200 for status, _ in results), results[:3]
+                timings += [elapsed for _, elapsed in results]
+            print(f"  floor: 50 concurrent {label} p95 {p95(timings):.2f} ms, {cpu_since(mark)}")
+    clear_url_caches()
 
     # --- uncontended claim: server time and queries -------------------------------------------
     senior = User.objects.select_related("account").get(pk=seniors[0].pk)
@@ -277,7 +310,10 @@ def main() -> int:
         queries = len(captured.captured_queries)
         cpu.append((time.thread_time() - cpu_started) * 1000)
     report("uncontended claim server time (median)", statistics.median(server[5:]), 2)
-    print(f"  uncontended claim CPU median {statistics.median(cpu[5:]):.2f} ms")
+    print(
+        f"  uncontended claim CPU median {statistics.median(cpu[5:]):.2f} ms; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     report("uncontended claim queries", queries, 4, unit="queries")
 
     # --- the queue at 10 and 10,000 -----------------------------------------------------------

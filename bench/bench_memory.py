@@ -20,7 +20,10 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from benchsupport import bench_environment, ensure_database  # noqa: E402
 
@@ -154,6 +157,44 @@ def _p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1]
 
 
+def _relevance(account_id: int, probes: list[int], queries: list[str]) -> dict[str, float]:
+    """
+    The share of an exhaustive ranking's top scores the served top results have: search's
+    first page (20) per query and similar's (5) per probe session. The exhaustive ranking is
+    the same selectors with no candidate caps, so it scores every matching document.
+    """
+    from sessions_app.memory import backends, selectors
+    from sessions_app.models import AISession
+
+    @contextmanager
+    def uncapped() -> Iterator[None]:
+        saved = (backends.RANK_CAP, selectors.SEARCH_CANDIDATES, selectors.SIMILAR_CANDIDATES)
+        backends.RANK_CAP = selectors.SEARCH_CANDIDATES = selectors.SIMILAR_CANDIDATES = 10**9
+        try:
+            yield
+        finally:
+            (backends.RANK_CAP, selectors.SEARCH_CANDIDATES, selectors.SIMILAR_CANDIDATES) = saved
+
+    def scores(matches: list[Any]) -> Counter[float]:
+        return Counter(round(match.score, 6) for match in matches)
+
+    shares: dict[str, list[float]] = {"search": [], "similar": []}
+    for query in queries:
+        served = selectors.search(account_id, query, filters=selectors.SearchFilters()).matches
+        with uncapped():
+            best = selectors.search(account_id, query, filters=selectors.SearchFilters()).matches
+        if best:
+            shares["search"].append(sum((scores(served) & scores(best)).values()) / len(best))
+    for pk in probes:
+        session = AISession.objects.get(pk=pk)
+        served = selectors.similar_for_session(session)
+        with uncapped():
+            best = selectors.similar_for_session(session)
+        if best:
+            shares["similar"].append(sum((scores(served) & scores(best)).values()) / len(best))
+    return {name: statistics.mean(values) for name, values in shares.items() if values}
+
+
 def main() -> int:
     ensure_database()
     import django
@@ -234,6 +275,8 @@ def main() -> int:
             index_ms.append((time.perf_counter() - started) * 1000)
             cpu["index"].append((time.thread_time() - cpu_started) * 1000)
 
+    relevance = _relevance(account.pk, probes, queries)
+
     from django.test.utils import CaptureQueriesContext
 
     # The plans of the candidate queries the selectors really send (the last query of each).
@@ -266,6 +309,10 @@ def main() -> int:
             f"memory {name} cpu (information): median {statistics.median(cpu[name]):.1f} ms, "
             f"p95 {_p95(cpu[name]):.1f} ms"
         )
+    # Relevance (information): how much of the best an exhaustive ranking finds (every
+    # matching document scored) the served results hold, by score (ties are equally good).
+    for name, share in relevance.items():
+        print(f"memory {name} relevance (information): {share:.1%} of the exhaustive ranking's")
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return 1 if failed else 0
 

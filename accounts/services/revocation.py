@@ -21,7 +21,6 @@ from accounts.models import (
     User,
 )
 from accounts.services.audit import record_event
-from accounts.services.tokens import remember_revoked_families
 from accounts.tasks import push_session_revoked_task
 from flowpilot.errors import Forbidden, NotFound, Unprocessable
 from flowpilot.tasks import dispatch_on_commit
@@ -126,10 +125,9 @@ def revoke_device(*, actor: User, device_id: Any, ip: str | None = None) -> Logi
         },
         ip_address=ip,
     )
-    if device.channel == SignInChannel.API:
-        remember_revoked_families([device.pk])
-    else:
-        # That browser's open pages learn it at once (their sockets close and they ask).
+    if device.channel != SignInChannel.API:
+        # That browser's open pages learn it at once (their sockets close and they ask); an
+        # API sign-in's access tokens stop with its row (accounts.authentication).
         dispatch_on_commit(push_session_revoked_task, [device.user_id], [device.pk])
     return device
 
@@ -148,9 +146,8 @@ def sign_out_user_everywhere(
     tokens = RefreshToken.objects.filter(user=user, revoked_at__isnull=True)
     if keep_login_session_id is not None:
         sign_ins = sign_ins.exclude(pk=keep_login_session_id)
-    ending = list(sign_ins.values_list("pk", "channel"))
-    families = [pk for pk, channel in ending if channel == SignInChannel.API]
-    web = [pk for pk, channel in ending if channel != SignInChannel.API]
+    # The API sign-ins' access tokens stop with their rows (accounts.authentication).
+    web = list(sign_ins.exclude(channel=SignInChannel.API).values_list("pk", flat=True))
     ended = sign_ins.update(revoked_at=now, revoked_reason=reason)
     tokens.update(revoked_at=now, revoked_reason=reason)
     if keep_login_session_id is None:
@@ -159,5 +156,4 @@ def sign_out_user_everywhere(
         dispatch_on_commit(push_session_revoked_task, [user.pk])
     elif web:
         dispatch_on_commit(push_session_revoked_task, [user.pk], web)
-    remember_revoked_families(families)
     return ended

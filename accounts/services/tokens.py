@@ -21,12 +21,11 @@ from __future__ import annotations
 import enum
 import ipaddress
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -147,36 +146,6 @@ def family_of(token: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _revoked_family_key(family_id: int) -> str:
-    return f"revoked-sign-in:{family_id}"
-
-
-def remember_revoked_families(family_ids: list[int]) -> None:
-    """
-    Access tokens are stateless for five minutes; a sign-out of one device should not leave them
-    working until then. The revoked families are kept in the cache for an access token's
-    lifetime and the API authentication refuses their tokens. A cache outage only delays the
-    sign-out to the access token's expiry, so it is logged, not raised.
-    """
-    if not family_ids:
-        return
-    access_lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
-    assert isinstance(access_lifetime, timedelta)
-    lifetime = int(access_lifetime.total_seconds()) + 60
-    try:
-        cache.set_many({_revoked_family_key(fid): 1 for fid in family_ids}, timeout=lifetime)
-    except Exception:
-        logger.warning("Could not cache %d revoked sign-ins", len(family_ids), exc_info=True)
-
-
-def family_is_revoked(family_id: int) -> bool:
-    try:
-        return bool(cache.get(_revoked_family_key(family_id)))
-    except Exception:
-        logger.warning("Could not read revoked sign-ins from the cache", exc_info=True)
-        return False
-
-
 def _touch_family(
     *, family_id: int, now_ts: int, idle_max: int, abs_max: int, auth_ts: int
 ) -> bool:
@@ -195,10 +164,8 @@ def revoke_family(*, family_id: int, reason: str, now: datetime | None = None) -
         revoked_at=now, revoked_reason=reason
     )
     tokens = RefreshToken.objects.filter(login_session_id=family_id, revoked_at__isnull=True)
-    revoked = tokens.update(revoked_at=now, revoked_reason=reason)
-    # Not deferred to commit: refusing a family's access tokens a moment early is harmless.
-    remember_revoked_families([family_id])
-    return revoked
+    # Its access tokens stop with the sign-in row (accounts.authentication reads it).
+    return tokens.update(revoked_at=now, revoked_reason=reason)
 
 
 def _expired_refusal(raw: str) -> RefreshRefused:

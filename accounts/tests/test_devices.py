@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 
 from accounts.devices import describe_user_agent
@@ -89,6 +90,29 @@ class TestFamilies:
         response = bearer(second["access"]).get("/api/v1/accounts/me/preferences")
         assert response.status_code == 401
         assert bearer(other["access"]).get("/api/v1/accounts/me/preferences").status_code == 200
+
+    def test_the_access_token_check_is_one_query_and_needs_no_cache(self, engineer: User) -> None:
+        """The user row and whether the token's sign-in ended come in one query; the sign-in
+        row is the record, so an emptied (or unreachable) cache changes nothing."""
+        from django.core.cache import cache
+        from rest_framework.test import APIRequestFactory
+        from rest_framework_simplejwt.tokens import AccessToken
+
+        from accounts.authentication import PolicyJWTAuthentication
+        from accounts.services.tokens import revoke_family
+
+        pair = api_login(engineer)
+        token = AccessToken(pair["access"])
+        auth = PolicyJWTAuthentication()
+        with CaptureQueriesContext(connection) as captured:
+            assert auth.get_user(token).pk == engineer.pk
+        assert len(captured) == 1
+        revoke_family(family_id=token["sid"], reason="logout")
+        cache.clear()
+        request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+        with pytest.raises(AuthenticationFailed) as refused:
+            auth.authenticate(request)
+        assert "This session was signed out." in str(refused.value.detail)
 
     def test_reuse_is_listed_on_the_owners_security_page(
         self, owner: User, engineer: User, client_for: Callable[[User], Client]

@@ -36,7 +36,9 @@ FTS = "sessions_app_search_fts"
 
 
 class Engine(Protocol):
-    def corrections(self, account_id: int, words: list[str]) -> dict[str, str]: ...
+    def corrections(self, account_id: int, words: list[str]) -> dict[str, tuple[str, int]]:
+        """Each word's closest known word (trigram similarity) with its document count."""
+        ...
 
     def candidates(
         self,
@@ -67,7 +69,7 @@ def groups(words: list[str], mode: Mode) -> list[list[str]]:
     return [[word] for word in words]
 
 
-def _best(word: str, rows: list[tuple[str, int]]) -> str | None:
+def _best(word: str, rows: list[tuple[str, int]]) -> tuple[str, int] | None:
     scored = [
         (text.similarity(word, term), count, term)
         for term, count in rows
@@ -76,24 +78,24 @@ def _best(word: str, rows: list[tuple[str, int]]) -> str | None:
     if not scored:
         return None
     scored.sort(key=lambda item: (-item[0], -item[1], item[2]))
-    return scored[0][2]
+    return scored[0][2], scored[0][1]
 
 
 class PostgresEngine:
-    def corrections(self, account_id: int, words: list[str]) -> dict[str, str]:
+    def corrections(self, account_id: int, words: list[str]) -> dict[str, tuple[str, int]]:
         if not words:
             return {}
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT q.word, t.term FROM unnest(%s::text[]) AS q(word) "  # noqa: S608 - fixed SQL, bound values
+                "SELECT q.word, t.term, t.doc_count FROM unnest(%s::text[]) AS q(word) "  # noqa: S608 - fixed SQL, bound values
                 "CROSS JOIN LATERAL ("
-                f"  SELECT term FROM {TERM} WHERE account_id = %s AND term %% q.word "
+                f"  SELECT term, doc_count FROM {TERM} WHERE account_id = %s AND term %% q.word "
                 "   AND term <> q.word"
                 "   ORDER BY similarity(term, q.word) DESC, doc_count DESC, term LIMIT 1"
                 ") AS t",
                 [words, account_id],
             )
-            return dict(cursor.fetchall())
+            return {word: (term, count) for word, term, count in cursor.fetchall()}
 
     def candidates(
         self,
@@ -134,8 +136,8 @@ class PostgresEngine:
 
 
 class SqliteEngine:
-    def corrections(self, account_id: int, words: list[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+    def corrections(self, account_id: int, words: list[str]) -> dict[str, tuple[str, int]]:
+        found: dict[str, tuple[str, int]] = {}
         for word in words:
             rows = list(
                 SessionSearchTerm.objects.annotate(size=Length("term"))

@@ -173,13 +173,10 @@ def prepare_query(
         for word in words
         if word not in counts and len(word) >= MIN_CORRECTABLE and word.isalpha()
     ]
-    corrections = engine().corrections(account_id, unknown) if unknown else {}
-    if corrections:
-        counts.update(
-            SessionSearchTerm.objects.filter(
-                account_id=account_id, term__in=list(corrections.values())
-            ).values_list("term", "doc_count")
-        )
+    # The corrections come with their document counts (no second lexicon query).
+    corrected = engine().corrections(account_id, unknown) if unknown else {}
+    corrections = {word: term for word, (term, _) in corrected.items()}
+    counts.update(corrected.values())
     terms = _unique(
         [
             word if word in counts else corrections[word]

@@ -256,12 +256,12 @@ class TestSearchApi:
     ) -> None:
         client = api_client_for(engineer)
         _past(engineer, "outlook-password")
-        # Authentication (2) + lexicon (1) + corrections (≤ 1) + candidates (1).
-        with django_assert_max_num_queries(6):
+        # Authentication (2) + lexicon (1) + corrections with their counts (≤ 1) + candidates (1).
+        with django_assert_max_num_queries(5):
             client.get("/api/v1/ai-sessions/search", {"q": "outlok password"})
         for key in ("outlook-ost", "outlook-connecting", "outlook-shared", "vpn-dpd"):
             _past(engineer, key)
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(5):
             response = client.get("/api/v1/ai-sessions/search", {"q": "outlok password"})
         assert response.json()["results"]
 
