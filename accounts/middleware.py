@@ -1,9 +1,10 @@
 """
 Page sessions under the account's session-expiration policy.
 
-Runs after Django's authentication middleware. For a signed-in session it loads the session's
-``LoginSession`` row together with the user and account (one query, which also stands in for
-Django's own user query) and:
+Runs after Django's authentication middleware. For a signed-in session it takes the session's
+``LoginSession`` row together with the user and account — read with the session itself by the
+session store (``accounts.session_store``), else by the id the session names — which also stands
+in for Django's own user query, and:
 
 - revoked or missing → the session is flushed and the request goes on anonymously (pages then
   send it to ``/login`` without a banner; HTMX requests get ``HX-Redirect``);
@@ -72,7 +73,10 @@ class SessionPolicyMiddleware:
         if marker is None:
             self._adopt(request)
             return None
-        login_session = selectors.load_web_session(marker)
+        login_session = getattr(session, "login_session", None)  # read with the session
+        loaded_with_session = login_session is not None and login_session.pk == marker
+        if not loaded_with_session:
+            login_session = selectors.load_web_session(marker)
         if (
             login_session is None
             or login_session.revoked_at is not None
@@ -90,6 +94,10 @@ class SessionPolicyMiddleware:
             return self._expired_response(request, kind)
         self._prime_user(request, login_session)
         request.login_session = login_session  # type: ignore[attr-defined]
+        if not loaded_with_session and session.session_key:
+            # The session's key changed after the sign-in (a password change cycles it): record
+            # the new one, so the next requests read both in one query again.
+            web_sessions.rebind_web_session(login_session, session.session_key)
         if not is_background(request):
             web_sessions.touch_web_session(login_session, now=now)
         return None

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.contrib.sessions.models import Session
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.devices import describe_user_agent
-from accounts.models import Account, AuditEvent, LoginSession, RefreshToken, User
+from accounts.models import Account, AuditEvent, LoginSession, RefreshToken, SignInChannel, User
 from accounts.services.tokens import family_of
 from accounts.tenancy import scoped
 
@@ -98,12 +99,21 @@ def account_members(account: Account) -> QuerySet[User]:
     return scoped(User, account).order_by("name", "email").only("pk", "name", "email")
 
 
+# Active people first, then by name (unique to the id, so the API pages them by key).
+PEOPLE_ORDER = ("-is_active", "name", "email", "id")
+
+
+def people_rows(viewer: User) -> QuerySet[User]:
+    """Everyone in the viewer's account, in the People order."""
+    return scoped(User, viewer.account).order_by(*PEOPLE_ORDER)
+
+
 def account_people(viewer: User) -> list[dict[str, Any]]:
     """
     Everyone in the viewer's account with a status and what the viewer may change about them
     (admins never change owners; nobody deactivates themselves). One query.
     """
-    rows = scoped(User, viewer.account).order_by("-is_active", "name", "email")
+    rows = people_rows(viewer)
     result = []
     for person in rows:
         if not person.is_active:
@@ -284,3 +294,22 @@ def load_web_session(login_session_id: Any) -> LoginSession | None:
     if not isinstance(login_session_id, int):
         return None
     return LoginSession.objects.select_related("user__account").filter(pk=login_session_id).first()
+
+
+def web_session_by_key(session_key: str) -> tuple[LoginSession, str | None] | None:
+    """
+    The page sign-in recorded for a Django session key, with its user and account, and that
+    session's stored data (``None`` when the session expired or is gone): one query. ``None``
+    when no sign-in was recorded for the key.
+    """
+    data = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now())
+    row = (
+        LoginSession.objects.select_related("user__account")
+        .filter(session_key=session_key, channel=SignInChannel.WEB)
+        .annotate(stored_session_data=Subquery(data.values("session_data")[:1]))
+        .order_by("-pk")
+        .first()
+    )
+    if row is None:
+        return None
+    return row, row.stored_session_data  # type: ignore[attr-defined]

@@ -25,6 +25,9 @@ from handoffs.models import AppNotification, HandoffIntent, HandoffSeen, Session
 from sessions_app.models import SessionStatus
 
 QUEUE_PAGE = 25
+# The queue page shows a screenful of cards, then "Older escalations" (the same cursor): every
+# card is a rendered fragment, so the page's cost follows this number, not the queue's length.
+QUEUE_PAGE_CARDS = 12
 BELL_LIMIT = 15
 # Escalated sessions (and the legacy alias, should an old row carry it) wait in the queue.
 ESCALATED_STATUSES = (SessionStatus.ESCALATED, "requesting_escalation")

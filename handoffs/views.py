@@ -47,7 +47,10 @@ def _toast(response: HttpResponse, message: str, tone: str) -> HttpResponse:
 def queue(request: AuthedRequest) -> HttpResponse:
     try:
         page = selectors.escalation_queue(
-            request.user, cursor=request.GET.get("cursor"), columns=selectors.QUEUE_CARD_COLUMNS
+            request.user,
+            cursor=request.GET.get("cursor"),
+            limit=selectors.QUEUE_PAGE_CARDS,
+            columns=selectors.QUEUE_CARD_COLUMNS,
         )
     except DomainError:
         return HttpResponseRedirect(reverse("escalation-queue"))

@@ -199,15 +199,32 @@ def my_open_sessions(user: User) -> list[OpenSession]:
 
 
 def recent_steps(
-    session: AISession, *, limit: int = PAGE_STEPS
+    session: AISession, *, limit: int = PAGE_STEPS, known_users: tuple[User, ...] = ()
 ) -> tuple[list[AISessionStep], bool]:
     """The last ``limit`` steps, oldest first, with their author; and whether older ones exist."""
-    newest = list(
-        AISessionStep.objects.filter(session=session)
-        .select_related("author")
-        .order_by("-pk")[: limit + 1]
-    )
-    return conversation_order(newest[:limit]), len(newest) > limit
+    newest = list(AISessionStep.objects.filter(session=session).order_by("-pk")[: limit + 1])
+    steps = newest[:limit]
+    attach_authors(session, steps, known_users)
+    return conversation_order(steps), len(newest) > limit
+
+
+def attach_authors(
+    session: AISession, steps: list[AISessionStep], known_users: tuple[User, ...] = ()
+) -> None:
+    """
+    Give each step its author without a join per row: the people already in hand (the
+    session's engineer when loaded with it, ``known_users`` such as the reader) wrote nearly
+    every step; any other authors are read with one query.
+    """
+    users = {user.pk: user for user in known_users}
+    if AISession.user.is_cached(session):
+        users[session.user_id] = session.user
+    missing = {step.author_id for step in steps if step.author_id} - users.keys()
+    if missing:
+        users.update(User.objects.in_bulk(missing))
+    for step in steps:
+        if step.author_id in users:
+            step.author = users[step.author_id]
 
 
 def get_user_step(session: AISession, step_id: int | str) -> AISessionStep:
@@ -376,9 +393,10 @@ def lane_state(session: AISession) -> LaneState:
     )
 
 
-def session_page(session: AISession) -> SessionPage:
-    """Everything the session page and the API detail show, in a fixed number of queries."""
-    steps, hidden = recent_steps(session)
+def session_page(session: AISession, *, reader: User | None = None) -> SessionPage:
+    """Everything the session page and the API detail show, in a fixed number of queries
+    (``reader``: who reads it, a likely author of its steps)."""
+    steps, hidden = recent_steps(session, known_users=(reader,) if reader else ())
     state = lane_state(session)
     return SessionPage(
         session=session,

@@ -231,7 +231,7 @@ def session_new(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def session_detail(request: AuthedRequest, session_id: int) -> HttpResponse:
     session = _session(request.user, session_id)
-    page = selectors.session_page(session)
+    page = selectors.session_page(session, reader=request.user)
     can_act = can_edit(request.user, session)
     context = {
         # The fix panel beside the lane renders from this same context (no lookups of its own).

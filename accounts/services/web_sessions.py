@@ -68,6 +68,13 @@ def end_web_session(*, login_session_id: Any, reason: str = RevokeReason.LOGOUT)
     return ended == 1
 
 
+def rebind_web_session(login_session: LoginSession, session_key: str) -> None:
+    """Record the Django session key a sign-in now lives under (its key was cycled)."""
+    if login_session.session_key != session_key:
+        LoginSession.objects.filter(pk=login_session.pk).update(session_key=session_key)
+        login_session.session_key = session_key
+
+
 def touch_web_session(
     login_session: LoginSession, *, now: datetime | None = None, force: bool = False
 ) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -120,6 +121,32 @@ class TestQueuePage:
             escalate(engineer)
         with django_assert_max_num_queries(len(few.captured_queries)):
             client.get("/escalations")
+
+    def test_a_page_of_cards_then_older_escalations(
+        self, engineer: User, teammate: User, client_for: ClientFor
+    ) -> None:
+        """A screenful of cards, newest first; "Older escalations" swaps in the next ones (and
+        works as a plain link), until the last page has no such link."""
+        per_page = selectors.QUEUE_PAGE_CARDS
+        made = [escalate(engineer, reason=f"reason {n}") for n in range(per_page * 2 + 3)]
+        newest_first = [str(handoff.pk) for handoff in reversed(made)]
+        client = client_for(teammate)
+        shown: list[str] = []
+        page = client.get("/escalations").content.decode()
+        assert page.count('data-testid="handoff-card"') == per_page
+        for _ in range(3):
+            ids = re.findall(r'data-handoff-id="([0-9a-f-]+)"', page)
+            shown += ids
+            more = re.search(r'href="\?cursor=([^"]+)"', page)
+            if more is None:
+                break
+            plain = client.get("/escalations", {"cursor": more[1]}).content.decode()
+            page = client.get(
+                "/escalations", {"cursor": more[1]}, HTTP_HX_REQUEST="true"
+            ).content.decode()
+            assert "<html" not in page and re.findall(r'data-handoff-id="([0-9a-f-]+)"', plain)
+        assert shown == newest_first
+        assert 'data-testid="queue-more"' not in page
 
     def test_viewer_403(self, viewer: User, client_for: ClientFor) -> None:
         assert client_for(viewer).get("/escalations").status_code == 403
