@@ -93,7 +93,7 @@ class Prepared(Generic[M]):
         """The queryset's model instances (with its select_related objects and annotations)."""
         compiled, fetched = self._fetch(values, using)
         if not compiled.model_rows:
-            raise TypeError("rows() reads a queryset of model instances; use values()")
+            raise TypeError("rows() reads a queryset of model instances; use tuples()")
         compiler = compiled.compiler
         select, klass_info = compiler.select, compiler.klass_info
         assert klass_info is not None  # noqa: S101 - a model queryset always has it
@@ -114,7 +114,7 @@ class Prepared(Generic[M]):
             result.append(obj)
         return result
 
-    def values(self, *, using: str = "default", **values: int) -> list[tuple[Any, ...]]:
+    def tuples(self, *, using: str = "default", **values: int) -> list[tuple[Any, ...]]:
         """The rows as tuples, in the queryset's column order (a ``values_list`` queryset)."""
         return [tuple(row) for row in self._fetch(values, using)[1]]
 

@@ -66,7 +66,7 @@ class TestPrepared:
         assert row.get_deferred_fields() >= {"reason", "snapshot", "package_markdown"}
         assert row.reason == "why"  # read on access, as the queryset's row would
 
-    def test_count_and_values(self, engineer: User, teammate: User) -> None:
+    def test_count_and_tuples(self, engineer: User, teammate: User) -> None:
         for _ in range(5):
             escalate(engineer)
         ids = Prepared(
@@ -74,7 +74,7 @@ class TestPrepared:
             "account_id",
             "user_id",
         )
-        values = ids.values(account_id=teammate.account_id, user_id=teammate.pk)
+        values = ids.tuples(account_id=teammate.account_id, user_id=teammate.pk)
         assert values == list(waiting(teammate.account_id, teammate.pk).values_list("id"))
         assert ids.count(account_id=teammate.account_id, user_id=teammate.pk) == 3
         assert ids.count(account_id=teammate.account_id, user_id=engineer.pk) == 0
