@@ -10,12 +10,14 @@ the ORM's own.
 
 Only integer parameters are bound (ids); a value of another type belongs in the queryset as a
 constant, or the query goes through the ORM as usual (``Prepared`` refuses a builder whose SQL
-does not carry every stand-in exactly as given).
+does not carry every stand-in exactly as given, and one whose SQL carries a date or time: a
+"since a day ago" compiled once would mean the first call's day for ever).
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import date, time, timedelta
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -71,6 +73,10 @@ class Prepared(Generic[M]):
         leaked = [name for name, value in stand_ins.items() if str(value) in sql]
         if missing or leaked:
             raise ValueError(f"Prepared query does not bind {sorted(missing | set(leaked))}")
+        frozen = [param for param in params if isinstance(param, (date, time, timedelta))]
+        if frozen:
+            # A time in the SQL would be the first call's "now" for the life of the process.
+            raise ValueError(f"Prepared query would freeze the times {frozen}: keep it in the ORM")
         model_rows = queryset._iterable_class is ModelIterable
         compiled = _Compiled(sql, slots, tuple(params), compiler, model_rows)
         with self._lock:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from flowpilot.queries import Prepared
@@ -89,3 +91,13 @@ class TestPrepared:
             unbound.rows(account_id=engineer.account_id, user_id=engineer.pk)
         with pytest.raises(TypeError):
             WAITING.rows(account_id=engineer.account_id)
+
+    def test_a_time_in_the_sql_is_refused(self, engineer: User) -> None:
+        since = Prepared(
+            lambda account_id: SessionHandoff.objects.filter(
+                account_id=account_id, created_at__gte=timezone.now() - timedelta(days=1)
+            ),
+            "account_id",
+        )
+        with pytest.raises(ValueError, match="freeze the times"):
+            since.rows(account_id=engineer.account_id)
