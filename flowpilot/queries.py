@@ -17,9 +17,9 @@ does not carry every stand-in exactly as given, and one whose SQL carries a date
 from __future__ import annotations
 
 import threading
-from datetime import date, time, timedelta
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, models
