@@ -99,12 +99,21 @@ def account_members(account: Account) -> QuerySet[User]:
     return scoped(User, account).order_by("name", "email").only("pk", "name", "email")
 
 
+# Active people first, then by name (unique to the id, so the API pages them by key).
+PEOPLE_ORDER = ("-is_active", "name", "email", "id")
+
+
+def people_rows(viewer: User) -> QuerySet[User]:
+    """Everyone in the viewer's account, in the People order."""
+    return scoped(User, viewer.account).order_by(*PEOPLE_ORDER)
+
+
 def account_people(viewer: User) -> list[dict[str, Any]]:
     """
     Everyone in the viewer's account with a status and what the viewer may change about them
     (admins never change owners; nobody deactivates themselves). One query.
     """
-    rows = scoped(User, viewer.account).order_by("-is_active", "name", "email")
+    rows = people_rows(viewer)
     result = []
     for person in rows:
         if not person.is_active:

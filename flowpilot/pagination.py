@@ -1,6 +1,7 @@
 """
 Keyset ("cursor") pagination for API lists, newest first by ``(updated_at, id)`` or any
-``(timestamp, id)`` pair. A page costs the same at row 10 and at row 10,000: the cursor is the
+``(timestamp, id)`` pair, or in any other fixed order (``ordered_page``: the library by category
+and name, people by name). A page costs the same at row 10 and at row 10,000: the cursor is the
 last row's key, never an offset. Lists answer ``{"results": [...], "next": url | null}``.
 """
 
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db.models import Model, Q
+from django.core import signing
+from django.db.models import Model, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 from rest_framework.request import Request
 
@@ -65,15 +67,20 @@ class PageRequest:
     limit: int
 
 
-def page_request(request: Request) -> PageRequest:
-    """``?cursor=…&limit=…`` of a list request; a bad cursor is a 400, a bad limit the default."""
-    raw = request.query_params.get("cursor") or ""
-    cursor = Cursor.decode(raw) if raw else None
+def page_limit(request: Request) -> int:
+    """``?limit=…`` of a list request, within 1..MAX_LIMIT; anything else is the default."""
     try:
         limit = int(request.query_params.get("limit") or DEFAULT_LIMIT)
     except ValueError:
         limit = DEFAULT_LIMIT
-    return PageRequest(cursor=cursor, limit=max(1, min(limit, MAX_LIMIT)))
+    return max(1, min(limit, MAX_LIMIT))
+
+
+def page_request(request: Request) -> PageRequest:
+    """``?cursor=…&limit=…`` of a list request; a bad cursor is a 400, a bad limit the default."""
+    raw = request.query_params.get("cursor") or ""
+    cursor = Cursor.decode(raw) if raw else None
+    return PageRequest(cursor=cursor, limit=page_limit(request))
 
 
 def next_link(
@@ -103,3 +110,67 @@ def paginated_body(
         "results": serialize(rows[: page.limit]),
         "next": next_link(request, rows, page, field),
     }
+
+
+# --- lists in another fixed order ---------------------------------------------------------
+
+_KEY_SALT = "flowpilot.pagination.key"
+
+
+def _salt(request: Request) -> str:
+    """A cursor is good for the list that wrote it only (with or without the trailing slash)."""
+    return f"{_KEY_SALT}:{request.path.rstrip('/')}"
+
+
+def _key_of(row: Model, field: str) -> Any:
+    value: Any = row
+    for part in field.lstrip("-").split("__"):
+        value = getattr(value, part)
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _after_key(ordering: Sequence[str], key: Sequence[Any]) -> Q:
+    """Rows strictly after ``key`` in ``ordering``: on an earlier field equal, then past it."""
+    after = Q(pk__in=[])
+    for index, field in enumerate(ordering):
+        name = field.lstrip("-")
+        step = Q(**{f"{name}__{'lt' if field.startswith('-') else 'gt'}": key[index]})
+        for earlier, value in zip(ordering[:index], key[:index], strict=True):
+            step &= Q(**{earlier.lstrip("-"): value})
+        after |= step
+    return after
+
+
+def ordered_page(
+    request: Request,
+    rows: QuerySet[M],
+    ordering: Sequence[str],
+    serialize: Callable[[Sequence[M]], Any],
+) -> dict[str, Any]:
+    """
+    One page of ``rows`` in ``ordering`` (field names, ``-`` for descending; none may be null,
+    the last must be unique — the id) as the list envelope. The cursor is the last row's sort
+    key, signed: one the server did not write (edited, or of another list) is a 400.
+    """
+    limit = page_limit(request)
+    raw = request.query_params.get("cursor") or ""
+    ordered = rows.order_by(*ordering)
+    if raw:
+        try:
+            key = signing.loads(raw, salt=_salt(request))
+        except signing.BadSignature as exc:
+            raise InvalidCursor("This page link is not valid; start from the first page.") from exc
+        if not isinstance(key, list) or len(key) != len(ordering):
+            raise InvalidCursor("This page link is not valid; start from the first page.")
+        ordered = ordered.filter(_after_key(ordering, key))
+    shown = list(ordered[: limit + 1])
+    next_url = None
+    if len(shown) > limit:
+        last = shown[limit - 1]
+        params = request.query_params.copy()
+        params["cursor"] = signing.dumps(
+            [_key_of(last, field) for field in ordering], salt=_salt(request)
+        )
+        params["limit"] = str(limit)
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return {"results": serialize(shown[:limit]), "next": next_url}

@@ -10,7 +10,8 @@ the ORM's own.
 
 Only integer parameters are bound (ids); a value of another type belongs in the queryset as a
 constant, or the query goes through the ORM as usual (``Prepared`` refuses a builder whose SQL
-does not carry every stand-in exactly as given).
+does not carry every stand-in exactly as given, and one whose SQL carries a date or time: a
+"since a day ago" compiled once would mean the first call's day for ever).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, models
@@ -71,6 +73,10 @@ class Prepared(Generic[M]):
         leaked = [name for name, value in stand_ins.items() if str(value) in sql]
         if missing or leaked:
             raise ValueError(f"Prepared query does not bind {sorted(missing | set(leaked))}")
+        frozen = [param for param in params if isinstance(param, (date, time, timedelta))]
+        if frozen:
+            # A time in the SQL would be the first call's "now" for the life of the process.
+            raise ValueError(f"Prepared query would freeze the times {frozen}: keep it in the ORM")
         model_rows = queryset._iterable_class is ModelIterable
         compiled = _Compiled(sql, slots, tuple(params), compiler, model_rows)
         with self._lock:
@@ -93,7 +99,7 @@ class Prepared(Generic[M]):
         """The queryset's model instances (with its select_related objects and annotations)."""
         compiled, fetched = self._fetch(values, using)
         if not compiled.model_rows:
-            raise TypeError("rows() reads a queryset of model instances; use values()")
+            raise TypeError("rows() reads a queryset of model instances; use tuples()")
         compiler = compiled.compiler
         select, klass_info = compiler.select, compiler.klass_info
         assert klass_info is not None  # noqa: S101 - a model queryset always has it
@@ -114,7 +120,7 @@ class Prepared(Generic[M]):
             result.append(obj)
         return result
 
-    def values(self, *, using: str = "default", **values: int) -> list[tuple[Any, ...]]:
+    def tuples(self, *, using: str = "default", **values: int) -> list[tuple[Any, ...]]:
         """The rows as tuples, in the queryset's column order (a ``values_list`` queryset)."""
         return [tuple(row) for row in self._fetch(values, using)[1]]
 

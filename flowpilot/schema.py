@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 ERROR_COMPONENT = "Error"
@@ -70,3 +71,10 @@ def document_errors(result: dict[str, Any], **_: Any) -> dict[str, Any]:
                     {"description": description, "content": {"application/json": {"schema": ref}}},
                 )
     return result
+
+
+# The query parameters of every cursor-paginated list.
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="From the previous page's ``next`` link."),
+    OpenApiParameter("limit", int, description="Rows per page, 1 to 100 (default 100)."),
+]

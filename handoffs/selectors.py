@@ -109,6 +109,9 @@ def _queue(
     return qs[: limit + 1]
 
 
+_FIRST_PAGES: dict[tuple[int, tuple[str, ...]], Prepared[SessionHandoff]] = {}
+
+
 def _prepared_queue(limit: int, columns: tuple[str, ...]) -> Prepared[SessionHandoff]:
     """The first page of each shape, compiled once (the ORM spends ~3 ms building it)."""
     key = (limit, columns)
@@ -122,9 +125,6 @@ def _prepared_queue(limit: int, columns: tuple[str, ...]) -> Prepared[SessionHan
             "user_id",
         )
     return found
-
-
-_FIRST_PAGES: dict[tuple[int, tuple[str, ...]], Prepared[SessionHandoff]] = {}
 
 
 def escalation_queue(

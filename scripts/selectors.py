@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import Account, User
@@ -21,6 +22,11 @@ from scripts.models import (
 )
 
 MAX_ID = 2**63 - 1
+# The orders of the lists (unique to the id, so the API pages them by key: flowpilot.pagination).
+CATEGORY_ORDER = ("position", "name", "id")
+TEMPLATE_ORDER = ("list_position", "name", "id")  # by category, uncategorised last
+DRAFT_ORDER = ("-created_at", "-id")
+UNCATEGORISED_POSITION = 2**15 - 1
 
 
 def _valid_id(value: Any) -> bool:
@@ -30,8 +36,12 @@ def _valid_id(value: Any) -> bool:
         return False
 
 
+def category_rows(account: Account) -> QuerySet[ScriptCategory]:
+    return scoped(ScriptCategory, account).order_by(*CATEGORY_ORDER)
+
+
 def categories(account: Account) -> list[ScriptCategory]:
-    return list(scoped(ScriptCategory, account).order_by("position", "name"))
+    return list(category_rows(account))
 
 
 def get_category(account: Account, category_id: Any) -> ScriptCategory | None:
@@ -49,8 +59,10 @@ def get_category(account: Account, category_id: Any) -> ScriptCategory | None:
 
 def templates(account_id: int, *, category: str = "", query: str = "") -> QuerySet[ScriptTemplate]:
     """The library, optionally one category (id or slug) and a name/description search."""
-    qs = ScriptTemplate.objects.filter(account_id=account_id).select_related(
-        "category", "source_user", "source_session"
+    qs = (
+        ScriptTemplate.objects.filter(account_id=account_id)
+        .select_related("category", "source_user", "source_session")
+        .annotate(list_position=Coalesce("category__position", Value(UNCATEGORISED_POSITION)))
     )
     if category:
         qs = (
@@ -61,7 +73,7 @@ def templates(account_id: int, *, category: str = "", query: str = "") -> QueryS
     query = query.strip()
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(description__icontains=query))
-    return qs.order_by("category__position", "name", "id")
+    return qs.order_by(*TEMPLATE_ORDER)
 
 
 @dataclass(frozen=True)
@@ -147,7 +159,7 @@ def drafts(account: Account, *, pending_only: bool = True) -> QuerySet[DraftTemp
     )
     if pending_only:
         qs = qs.filter(status=DraftStatus.PENDING)
-    return qs.order_by("-created_at", "-id")
+    return qs.order_by(*DRAFT_ORDER)
 
 
 def pending_drafts_for_session(account: Account, session_id: int) -> list[DraftTemplate]:

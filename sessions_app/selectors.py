@@ -176,6 +176,7 @@ def _open_state(session: AISession, fix: tuple[str, str] | None) -> tuple[str, s
 
 
 def _open_sessions_page(account_id: int, user_id: int) -> QuerySet[AISession]:
+    # A stand-in user: the page's filters read only its id and its account's.
     user = User(pk=user_id, account=Account(pk=account_id))
     columns = ("id", "problem_summary", "psa_ticket_id", "status", "updated_at", "user_id")
     active_fix = SuggestedFix.objects.filter(session=OuterRef("pk"), superseded_at__isnull=True)

@@ -15,7 +15,9 @@ from accounts import selectors
 from accounts.api import schema
 from accounts.models import User
 from accounts.services import people
+from flowpilot import pagination
 from flowpilot.errors import Unprocessable
+from flowpilot.schema import PAGE_PARAMETERS
 
 
 def person_body(user: User) -> dict[str, Any]:
@@ -42,8 +44,9 @@ def _body(request: Request) -> dict[str, Any]:
 
 @extend_schema(
     methods=["GET"],
-    responses=schema.PersonSerializer(many=True),
-    summary="People of the account (owners and admins)",
+    parameters=PAGE_PARAMETERS,
+    responses=schema.PersonPage,
+    summary="People of the account (owners and admins), active first by name, cursor-paginated",
 )
 @extend_schema(
     methods=["POST"],
@@ -66,7 +69,14 @@ def users(request: Request) -> Response:
             base_url=request.build_absolute_uri("/"),
         )
         return Response(person_body(invited), status=status.HTTP_201_CREATED)
-    return Response([person_body(row["user"]) for row in selectors.account_people(actor)])
+    return Response(
+        pagination.ordered_page(
+            request,
+            selectors.people_rows(actor),
+            selectors.PEOPLE_ORDER,
+            lambda shown: [person_body(person) for person in shown],
+        )
+    )
 
 
 @extend_schema(

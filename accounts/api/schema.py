@@ -12,6 +12,8 @@ from typing import Any
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework import serializers
 
+from flowpilot.schema import page_of
+
 Body = serializers.Serializer[dict[str, Any]]
 
 
@@ -125,6 +127,9 @@ class PersonSerializer(Body):
     invitation_pending = serializers.BooleanField()
     invited_at = serializers.DateTimeField(allow_null=True)
     last_login_at = serializers.DateTimeField(allow_null=True)
+
+
+PersonPage = page_of(PersonSerializer, "PersonPage")
 
 
 # Request bodies (documentation only: the services validate what is sent).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -84,17 +85,23 @@ def insert_select(event: AuditEvent, *, source: str, prefix: str = "audit_") -> 
     """
     if event.dedupe_key is not None:
         raise ValueError("An inlined audit event cannot carry a dedupe key.")
-    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    sql, fields = _insert_select_sql(connection.vendor, source, prefix)
     params = {
         f"{prefix}{n}": field.get_db_prep_save(field.pre_save(event, add=True), connection)
         for n, field in enumerate(fields)
     }
+    return sql, params
+
+
+@cache
+def _insert_select_sql(vendor: str, source: str, prefix: str) -> tuple[str, list[Any]]:
+    """The statement's text (the same for every event) and the fields in parameter order."""
+    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
     # Typed: a NULL in a SELECT list is text, which would not assign to every column.
     values = ", ".join(
-        f"CAST(%({name})s AS {field.db_type(connection)})"
-        for name, field in zip(params, fields, strict=True)
+        f"CAST(%({prefix}{n})s AS {field.db_type(connection)})" for n, field in enumerate(fields)
     )
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) SELECT {values} FROM {source}"  # noqa: S608
-    return sql, params
+    return sql, fields

@@ -181,14 +181,43 @@ class TestList:
     ) -> None:
         client = api_client_for(owner)
         with CaptureQueriesContext(connection) as few:
-            emails = {p["email"] for p in client.get(USERS).json()}
+            emails = {p["email"] for p in client.get(USERS).json()["results"]}
         baseline = len(few.captured_queries)
         assert emails == {owner.email, engineer.email}
         for index in range(10):
             make_user(owner.account, f"p{index}@northwind.example", Role.VIEWER)
         with CaptureQueriesContext(connection) as many:
-            assert len(client.get(USERS).json()) == 12
+            assert len(client.get(USERS).json()["results"]) == 12
         assert len(many.captured_queries) == baseline
+
+    def test_pages_by_cursor_in_the_people_order(
+        self, owner: User, engineer: User, api_client_for: Callable[[User], APIClient]
+    ) -> None:
+        """Active people first, then by name; every page the same cost; a cursor edited or of
+        another list is a 400."""
+        for index in range(10):
+            make_user(owner.account, f"p{index}@northwind.example", Role.VIEWER, f"P {index:02}")
+        User.objects.filter(email="p3@northwind.example").update(is_active=False)
+        client = api_client_for(owner)
+        whole = client.get(USERS).json()
+        assert whole["next"] is None
+        seen: list[str] = []
+        url: str | None = f"{USERS}?limit=5"
+        counts: list[int] = []
+        while url:
+            with CaptureQueriesContext(connection) as queries:
+                body = client.get(url).json()
+            counts.append(len(queries.captured_queries))
+            seen += [p["email"] for p in body["results"]]
+            url = body["next"]
+        assert len(counts) == 3 and len(set(counts)) == 1  # every page the same queries
+        assert seen == [p["email"] for p in whole["results"]]
+        assert seen[-1] == "p3@northwind.example"  # the deactivated one last
+        cursor = client.get(f"{USERS}?limit=5").json()["next"].split("cursor=")[1].split("&")[0]
+        edited = client.get(f"{USERS}?cursor={cursor[:-2]}xx")
+        assert (edited.status_code, edited.json()["code"]) == (400, "invalid_cursor")
+        elsewhere = client.get(f"/api/v1/scripts/categories?cursor={cursor}")
+        assert (elsewhere.status_code, elsewhere.json()["code"]) == (400, "invalid_cursor")
 
 
 class TestUpdate:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from flowpilot.queries import Prepared
@@ -66,7 +68,7 @@ class TestPrepared:
         assert row.get_deferred_fields() >= {"reason", "snapshot", "package_markdown"}
         assert row.reason == "why"  # read on access, as the queryset's row would
 
-    def test_count_and_values(self, engineer: User, teammate: User) -> None:
+    def test_count_and_tuples(self, engineer: User, teammate: User) -> None:
         for _ in range(5):
             escalate(engineer)
         ids = Prepared(
@@ -74,7 +76,7 @@ class TestPrepared:
             "account_id",
             "user_id",
         )
-        values = ids.values(account_id=teammate.account_id, user_id=teammate.pk)
+        values = ids.tuples(account_id=teammate.account_id, user_id=teammate.pk)
         assert values == list(waiting(teammate.account_id, teammate.pk).values_list("id"))
         assert ids.count(account_id=teammate.account_id, user_id=teammate.pk) == 3
         assert ids.count(account_id=teammate.account_id, user_id=engineer.pk) == 0
@@ -89,3 +91,13 @@ class TestPrepared:
             unbound.rows(account_id=engineer.account_id, user_id=engineer.pk)
         with pytest.raises(TypeError):
             WAITING.rows(account_id=engineer.account_id)
+
+    def test_a_time_in_the_sql_is_refused(self, engineer: User) -> None:
+        since = Prepared(
+            lambda account_id: SessionHandoff.objects.filter(
+                account_id=account_id, created_at__gte=timezone.now() - timedelta(days=1)
+            ),
+            "account_id",
+        )
+        with pytest.raises(ValueError, match="freeze the times"):
+            since.rows(account_id=engineer.account_id)

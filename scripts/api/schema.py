@@ -10,6 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from flowpilot.schema import page_of
 from scripts.api.serializers import (
     CategorySerializer,
     DraftSerializer,
@@ -21,16 +22,9 @@ from sessions_app.models import FixDecision
 Body = serializers.Serializer[dict[str, Any]]
 
 
-class TemplateListSerializer(Body):
-    results = TemplateSerializer(many=True, help_text="Up to 500, by category and name.")
-
-
-class CategoryListSerializer(Body):
-    results = CategorySerializer(many=True)
-
-
-class DraftListSerializer(Body):
-    results = DraftSerializer(many=True, help_text="Up to 500, newest first.")
+TemplateListSerializer = page_of(TemplateSerializer, "TemplatePage")
+CategoryListSerializer = page_of(CategorySerializer, "CategoryPage")
+DraftListSerializer = page_of(DraftSerializer, "DraftPage")
 
 
 class FindingSerializer(Body):

@@ -17,7 +17,9 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
+from flowpilot import pagination
 from flowpilot.errors import DomainError
+from flowpilot.schema import PAGE_PARAMETERS
 from scripts import selectors
 from scripts.api import schema
 from scripts.api.serializers import (
@@ -42,7 +44,6 @@ from sessions_app.selectors import get_fix
 
 READ_OR_WRITE = [IsAuthenticated, IsEngineerOrAdminForWrites]
 WRITE = [IsAuthenticated, IsEngineerOrAdmin]
-LIST_LIMIT = 500
 
 
 def _user(request: Request) -> User:
@@ -52,9 +53,9 @@ def _user(request: Request) -> User:
 @extend_schema(
     methods=["GET"],
     operation_id="v1_scripts_templates_list",
-    parameters=[OpenApiParameter("category", str), OpenApiParameter("q", str)],
+    parameters=[OpenApiParameter("category", str), OpenApiParameter("q", str), *PAGE_PARAMETERS],
     responses=schema.TemplateListSerializer,
-    summary="Library",
+    summary="Library, by category and name, cursor-paginated",
 )
 @extend_schema(
     methods=["POST"],
@@ -71,8 +72,15 @@ def template_list(request: Request) -> Response:
             user.account_id,
             category=request.query_params.get("category", ""),
             query=request.query_params.get("q", ""),
-        )[:LIST_LIMIT]
-        return Response({"results": TemplateSerializer(rows, many=True).data})
+        )
+        return Response(
+            pagination.ordered_page(
+                request,
+                rows,
+                selectors.TEMPLATE_ORDER,
+                lambda shown: TemplateSerializer(shown, many=True).data,
+            )
+        )
     serializer = TemplateWriteSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
@@ -114,12 +122,22 @@ def template_detail(request: Request, template_id: int) -> Response:
     return Response(TemplateSerializer(template).data)
 
 
-@extend_schema(responses=schema.CategoryListSerializer, summary="Script categories")
+@extend_schema(
+    parameters=PAGE_PARAMETERS,
+    responses=schema.CategoryListSerializer,
+    summary="Script categories, in library order, cursor-paginated",
+)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def category_list(request: Request) -> Response:
-    rows = selectors.categories(_user(request).account)
-    return Response({"results": CategorySerializer(rows, many=True).data})
+    return Response(
+        pagination.ordered_page(
+            request,
+            selectors.category_rows(_user(request).account),
+            selectors.CATEGORY_ORDER,
+            lambda shown: CategorySerializer(shown, many=True).data,
+        )
+    )
 
 
 @extend_schema(
@@ -213,9 +231,9 @@ def fix_draft(request: Request, session_id: int, fix_id: int) -> Response:
 
 @extend_schema(
     operation_id="v1_draft_templates_list",
-    parameters=[OpenApiParameter("pending_only", bool, default=True)],
+    parameters=[OpenApiParameter("pending_only", bool, default=True), *PAGE_PARAMETERS],
     responses=schema.DraftListSerializer,
-    summary="Draft templates (pending by default)",
+    summary="Draft templates (pending by default), newest first, cursor-paginated",
 )
 @api_view(["GET"])
 @permission_classes(WRITE)
@@ -225,8 +243,15 @@ def draft_list(request: Request) -> Response:
         "0",
         "no",
     )
-    rows = selectors.drafts(_user(request).account, pending_only=pending_only)[:LIST_LIMIT]
-    return Response({"results": DraftSerializer(rows, many=True).data})
+    rows = selectors.drafts(_user(request).account, pending_only=pending_only)
+    return Response(
+        pagination.ordered_page(
+            request,
+            rows,
+            selectors.DRAFT_ORDER,
+            lambda shown: DraftSerializer(shown, many=True).data,
+        )
+    )
 
 
 @extend_schema(responses=DraftSerializer, summary="One draft template")

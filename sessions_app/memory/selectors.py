@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from django.db.models import Value
+
 from flowpilot.errors import NotFound
 from sessions_app.memory import text
 from sessions_app.memory.backends import Mode, engine
@@ -445,6 +447,24 @@ def parse_cursor(raw: str) -> dict[str, Any]:
     raise ValueError(raw)
 
 
+def first_message_and_facts(session: AISession) -> tuple[str, list[str]]:
+    """The session's first message and its live facts, oldest first, in one query."""
+    first = (
+        AISessionStep.objects.filter(session=session, role=StepRole.USER)
+        .order_by("pk")
+        .annotate(kind=Value(0))
+        .values_list("created_at", "id", "content", "kind")[:1]
+    )
+    facts = (
+        Fact.objects.live_in(session)
+        .annotate(kind=Value(1))
+        .values_list("created_at", "id", "text", "kind")
+    )
+    rows = list(first.union(facts, all=True).order_by("kind", "created_at", "id"))
+    first_message = next((content for *_, content, kind in rows if kind == 0), "")
+    return first_message, [content for *_, content, kind in rows if kind == 1]
+
+
 def similar_for_session(
     session: AISession,
     *,
@@ -456,6 +476,8 @@ def similar_for_session(
     "Solved before" for a session: its problem, first message and live facts as the query.
     Callers that already hold the facts or the first message pass them in (no extra query).
     """
+    if facts is None and first_message is None:
+        first_message, facts = first_message_and_facts(session)
     if facts is None:
         facts = list(Fact.objects.live_in(session).values_list("text", flat=True))
     if first_message is None:

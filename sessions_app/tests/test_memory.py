@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -15,7 +16,15 @@ from sessions_app.memory.corpus import SESSIONS
 from sessions_app.memory.history import record_past_session
 from sessions_app.memory.indexing import index_session
 from sessions_app.memory_models import SessionSearchDocument, SessionSearchTerm
-from sessions_app.models import AISession, FixStatus, SessionStatus, SuggestedFix
+from sessions_app.models import (
+    AISession,
+    AISessionStep,
+    Fact,
+    FixStatus,
+    SessionStatus,
+    StepRole,
+    SuggestedFix,
+)
 from sessions_app.services import sessions
 
 pytestmark = pytest.mark.django_db
@@ -141,6 +150,33 @@ class TestSimilarApi:
         assert first["failed_fixes"][0]["title"] == "Repair the Office installation"
         assert current.pk not in [item["session_id"] for item in results]
         assert len(results) <= 5
+
+    def test_the_query_reads_first_message_and_live_facts_at_once(
+        self,
+        api_client_for: Callable[[User], APIClient],
+        engineer: User,
+        history: dict[str, AISession],
+        current: AISession,
+        django_assert_num_queries: Any,
+        django_assert_max_num_queries: Any,
+    ) -> None:
+        source = history["outlook-password"]
+        facts = list(Fact.objects.live_in(source))
+        assert len(facts) >= 2
+        facts[0].deleted_at = timezone.now()
+        facts[0].save(update_fields=["deleted_at"])
+        first = (
+            AISessionStep.objects.filter(session=source, role=StepRole.USER).order_by("pk").first()
+        )
+        assert first is not None
+        with django_assert_num_queries(1):
+            found = selectors.first_message_and_facts(source)
+        assert found == (first.content, [fact.text for fact in facts[1:]])
+        client = api_client_for(engineer)
+        # Authentication (2) + the session (1) + its texts (1) + lexicon (1) + candidates (1).
+        with django_assert_max_num_queries(6):
+            response = client.get(f"/api/v1/ai-sessions/{current.pk}/similar")
+        assert response.json()["results"][0]["session_id"] == source.pk
 
     def test_a_resolved_session_is_not_similar_to_itself(
         self,
