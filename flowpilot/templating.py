@@ -9,7 +9,8 @@ per row, and the filters cost ten times as much.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
+from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -43,16 +44,42 @@ def relative(value: datetime, *, now: datetime | None = None) -> str:
     return "just now"
 
 
-@register.simple_tag
-def reltime(value: object) -> SafeString | str:
+# The render-context key of the current time zone: one lookup per rendering, not per moment.
+_ZONE = "flowpilot.reltime.zone"
+
+
+@register.simple_tag(name="reltime", takes_context=True)
+def reltime_tag(context: template.Context, value: object) -> SafeString | str:
+    """
+    ``{% reltime value %}``. The current time zone (an asgiref ``Local`` read, the dearest part
+    of the tag) is read once per rendering: a page shows dozens of moments. The first dict of the
+    render context lives for the whole rendering, includes too (Django caches included templates
+    there).
+    """
     if not isinstance(value, datetime):
         return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    exact = f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or ''}".rstrip()
+    rendering: dict[Any, Any] = context.render_context.dicts[0]
+    zone: tzinfo | None = rendering.get(_ZONE)
+    if zone is None:
+        zone = rendering[_ZONE] = timezone.get_current_timezone()
+    return reltime(value, zone=zone)
+
+
+def reltime(value: object, *, zone: tzinfo | None = None) -> SafeString | str:
+    """The markup of ``{% reltime %}``, in ``zone`` (the current time zone by default)."""
+    if not isinstance(value, datetime):
+        return ""
+    if value.utcoffset() is not None:  # aware, as ``timezone.is_aware`` tests it
+        local = value.astimezone(zone or timezone.get_current_timezone())
+    else:
+        local = value
+    iso = local.isoformat()
+    # "YYYY-MM-DD HH:MM:SS" cut from the ISO value: strftime's text for years 1000-9999.
+    stamp = f"{iso[:10]} {iso[11:19]}" if local.year >= 1000 else f"{local:%Y-%m-%d %H:%M:%S}"
+    exact = f"{stamp} {local.tzname() or ''}".rstrip()
     # Every part is made from the datetime itself: nothing to escape.
     return mark_safe(  # noqa: S308
-        f'<time datetime="{local.isoformat()}" title="{exact}" data-relative>'
-        f"{relative(value)}</time>"
+        f'<time datetime="{iso}" title="{exact}" data-relative>{relative(value)}</time>'
     )
 
 

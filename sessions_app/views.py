@@ -312,7 +312,7 @@ def _render_turn(
     # The step reads nothing from the request: rendering it without one skips the context
     # processors (the lane below needs them for its forms).
     step_html = render_to_string(
-        "sessions_app/_step.html", {"step": turn.assistant_step, "session": session}
+        "sessions_app/_steps.html#step", {"step": turn.assistant_step, "session": session}
     )
     lane_context = _lane_context(request, session)
     lane_html = render_to_string("sessions_app/_lane.html", lane_context, request)
