@@ -72,7 +72,7 @@ class SessionPolicyMiddleware:
         if marker is None:
             self._adopt(request)
             return None
-        login_session = selectors.load_web_session(marker)
+        login_session = selectors.load_web_session(marker, read=getattr(session, "sign_in", None))
         if (
             login_session is None
             or login_session.revoked_at is not None

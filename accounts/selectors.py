@@ -299,9 +299,16 @@ _WEB_SESSION = Prepared(
 _BIGINT = range(-(2**63), 2**63)
 
 
-def load_web_session(login_session_id: Any) -> LoginSession | None:
-    """The session row with its user and account, in one query."""
+def load_web_session(
+    login_session_id: Any, *, read: LoginSession | None = None
+) -> LoginSession | None:
+    """
+    The session row with its user and account, in one query; none when ``read`` is that row
+    (the session store reads the sign-in row with the session's data, same statement).
+    """
     if type(login_session_id) is not int or login_session_id not in _BIGINT:
         return None
+    if read is not None and read.pk == login_session_id:
+        return read
     found = _WEB_SESSION.rows(login_session_id=login_session_id)
     return found[0] if found else None

@@ -21,8 +21,9 @@ from accounts.services.tokens import iso_utc
 
 SESSION_MARKER = "_fp_login_session"
 DISMISSED_MARKER = "_fp_expiry_dismissed"
-# Activity is written at most once a minute per session, so a busy page costs one SELECT per
-# request and one UPDATE per minute. Idle expiry is therefore exact to within a minute.
+# Activity is written at most once a minute per session, so a busy page reads the row with its
+# session (accounts.session_store) and writes one UPDATE per minute. Idle expiry is therefore
+# exact to within a minute.
 ACTIVITY_WRITE_INTERVAL = timedelta(seconds=60)
 WARNING_SECONDS = 300
 

@@ -162,14 +162,15 @@ class TestActivity:
             q for q in second.captured_queries if 'UPDATE "accounts_loginsession"' in q["sql"]
         ]
 
-    def test_middleware_adds_at_most_one_query_per_request(
+    def test_middleware_adds_no_query_but_the_activity_write(
         self,
         engineer: User,
         client_for: Callable[[User], Client],
         settings: object,
         django_assert_max_num_queries: Callable[..., object],
     ) -> None:
-        """The policy check costs at most one query over the same page without it."""
+        """The policy check costs no query over the same page without it (its sign-in row, user and
+        account come with the session's data), and at most one when the activity is written."""
         client = client_for(engineer)
         client.get("/")
         with CaptureQueriesContext(connection) as with_policy:
@@ -183,9 +184,12 @@ class TestActivity:
         with CaptureQueriesContext(connection) as without_policy:
             bare.get("/")
         settings.MIDDLEWARE = middleware  # type: ignore[attr-defined]
-        assert not any("accounts_loginsession" in q["sql"] for q in without_policy.captured_queries)
         baseline = len(without_policy.captured_queries)
-        assert len(with_policy.captured_queries) <= baseline + 1
+        assert len(with_policy.captured_queries) <= baseline
+        sign_in_reads = [
+            q for q in with_policy.captured_queries if "accounts_loginsession" in q["sql"]
+        ]
+        assert len(sign_in_reads) == 1 and "django_session" in sign_in_reads[0]["sql"]
         # Even the once-a-minute activity write stays inside the budget.
         age(web_session(engineer), minutes=2)
         with django_assert_max_num_queries(baseline + 1):  # type: ignore[attr-defined]
@@ -200,6 +204,32 @@ class TestSessionStore:
         with CaptureQueriesContext(connection) as captured:
             assert SessionStore(store.session_key)["answer"] == 42
         assert len(captured.captured_queries) == 1
+
+    def test_the_sign_in_row_comes_with_the_session_data(
+        self, engineer: User, client_for: Callable[[User], Client]
+    ) -> None:
+        client = client_for(engineer)
+        key = client.session.session_key
+        with CaptureQueriesContext(connection) as captured:
+            store = SessionStore(key)
+            marker = store[SESSION_MARKER]
+            sign_in = store.sign_in
+            assert sign_in is not None and sign_in.pk == marker == web_session(engineer).pk
+            assert sign_in.user == engineer and sign_in.user.account == engineer.account
+            assert sign_in.user.account.preferences == engineer.account.preferences
+        # The session, its sign-in, user and account: one statement (web_session() is the other).
+        assert len(captured.captured_queries) == 2
+        store.cycle_key()
+        assert store.sign_in is None  # read for the old key only
+
+    def test_a_session_without_its_sign_in_row_reads_it_by_the_marker(
+        self, engineer: User, client_for: Callable[[User], Client]
+    ) -> None:
+        client = client_for(engineer)
+        LoginSession.objects.filter(user=engineer).update(session_key="")
+        store = SessionStore(client.session.session_key)
+        assert store[SESSION_MARKER] == web_session(engineer).pk and store.sign_in is None
+        assert client.get("/").status_code == 200  # the middleware reads the row by its id
 
     def test_a_missing_or_expired_session_is_empty_and_keyless(self, db: None) -> None:
         store = SessionStore()

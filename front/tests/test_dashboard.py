@@ -208,7 +208,7 @@ class TestQueryCounts:
         client = client_for(engineer)
         self._fill(engineer, teammate, count)
         client.get("/")  # the sign-in's activity stamp is written once, not per sample
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(6):
             response = client.get("/")
         assert response.status_code == 200
         html = response.content.decode()
@@ -218,7 +218,7 @@ class TestQueryCounts:
 
     @pytest.mark.parametrize(
         ("key", "queries"),
-        [("sessions", 3), ("waiting", 3), ("picked-up", 3), ("notifications", 3)],
+        [("sessions", 2), ("waiting", 2), ("picked-up", 2), ("notifications", 2)],
     )
     def test_each_panel_alone_is_pinned(
         self,

@@ -82,7 +82,7 @@ class TestPaletteSessions:
             _session(engineer, f"Problem {index}")
         client = client_for(engineer)
         client.get("/palette/sessions")
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(2):
             html = client.get("/palette/sessions").content.decode()
         assert html.count('data-testid="palette-session"') == 8
 

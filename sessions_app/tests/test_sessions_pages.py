@@ -168,7 +168,7 @@ class TestSessionPage:
         Fact.objects.create(account=engineer.account, session=session, text="F", source="note")
         client = client_for(engineer)
         client.get(f"/sessions/{session.pk}")  # warm caches (content types, templates)
-        with django_assert_num_queries(9) as ctx:
+        with django_assert_num_queries(8) as ctx:
             response = client.get(f"/sessions/{session.pk}")
         assert response.status_code == 200
         PAGE_QUERIES[steps] = len(ctx.captured_queries)
