@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db.models import Value
+from django.db.models import Subquery, Value
 
 from flowpilot.errors import NotFound
 from sessions_app.memory import text
@@ -448,15 +448,25 @@ def parse_cursor(raw: str) -> dict[str, Any]:
 
 
 def first_message_and_facts(session: AISession) -> tuple[str, list[str]]:
-    """The session's first message and its live facts, oldest first, in one query."""
-    first = (
+    """
+    The session's first message and its live facts, oldest first, in one query. The first
+    message is picked by a scalar subquery, not a LIMIT on a member of the UNION: SQLite (the
+    demo) refuses LIMIT and ORDER BY in a compound statement's members.
+    """
+    first_step = (
         AISessionStep.objects.filter(session=session, role=StepRole.USER)
         .order_by("pk")
+        .values("pk")[:1]
+    )
+    first = (
+        AISessionStep.objects.filter(pk=Subquery(first_step))
+        .order_by()
         .annotate(kind=Value(0))
-        .values_list("created_at", "id", "content", "kind")[:1]
+        .values_list("created_at", "id", "content", "kind")
     )
     facts = (
         Fact.objects.live_in(session)
+        .order_by()
         .annotate(kind=Value(1))
         .values_list("created_at", "id", "text", "kind")
     )

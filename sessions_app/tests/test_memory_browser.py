@@ -109,3 +109,43 @@ def test_history_search_with_typos_highlights_and_filters(
     page.locator("select[name=outcome]").select_option("applied_failed")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_test_id("history-empty")).to_be_visible()
+
+
+def test_solved_before_folds_away_and_stays_folded(
+    page: Any,
+    live_server_url: str,
+    login_as: Callable[[Any, User], None],
+    engineer: User,
+    teammate: User,
+) -> None:
+    """Hide leaves the chat log the whole column; the choice survives the panel's refresh and a
+    reload of the page; Show brings the list back."""
+    _history(teammate, "outlook-password")
+    login_as(page, engineer)
+    page.goto(f"{live_server_url}/sessions/new")
+    page.get_by_label("What's the problem?").fill(
+        "Outlook keeps asking for the password after the password change"
+    )
+    page.get_by_role("button", name="Start session").click()
+    expect(page.get_by_test_id("streaming-reply")).to_have_count(0, timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    items = page.get_by_test_id("solved-before-item")
+    expect(items.first).to_be_visible()
+    fold = page.get_by_test_id("solved-before-fold")
+    expect(fold).to_have_text("Hide")
+    fold.click()
+    expect(items.first).to_be_hidden()
+    expect(fold).to_have_attribute("aria-expanded", "false")
+    # The panel's own refresh (a turn that adds facts) keeps it folded.
+    with page.expect_response(lambda r: r.url.endswith("/solved-before") and r.ok):
+        page.evaluate("htmx.trigger(document.body, 'session-changed')")
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_test_id("solved-before-fold")).to_have_text("Show")
+    expect(page.get_by_test_id("solved-before-item").first).to_be_hidden()
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_test_id("solved-before-fold")).to_have_text("Show")
+    expect(page.get_by_test_id("solved-before-item").first).to_be_hidden()
+    page.get_by_test_id("solved-before-fold").click()
+    expect(page.get_by_test_id("solved-before-item").first).to_be_visible()
+    expect(page.get_by_test_id("solved-before-fold")).to_have_text("Hide")

@@ -16,6 +16,7 @@ from sessions_app.memory import selectors
 from sessions_app.memory.corpus import QUERIES, SESSIONS, SIMILAR
 from sessions_app.memory.history import record_past_session
 from sessions_app.memory.indexing import index_session
+from sessions_app.services.sessions import create_session
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,12 @@ def test_first_hits_of_this_engine(engineer: User, corpus: dict[str, int]) -> No
     """
     found = _first_hits(engineer.account, corpus)
     assert all(found.values())
+    # "Solved before" of a session reads its first message and facts in one compound query,
+    # which this engine must accept too (the demo runs on SQLite).
+    problem, expected = SIMILAR[0]
+    current, _ = create_session(user=engineer, problem=problem)
+    assert selectors.first_message_and_facts(current) == (problem, [])
+    assert selectors.similar_for_session(current)[0].session_id == corpus[expected]
     Path(os.environ["MEMORY_FIRST_HITS_OUT"]).write_text(
         json.dumps({q: hits[0] for q, hits in found.items()})
     )
