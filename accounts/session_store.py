@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from accounts.models import Account, LoginSession, User
@@ -59,10 +61,17 @@ def _read_sql(using: str) -> str:
 Converter = Callable[[Any, Any, Any], Any]
 
 
-@cache
-def _readers(using: str) -> tuple[tuple[list[str], list[tuple[Any, list[Converter]]]], ...]:
-    """Per joined model: its attribute names and, per column, the ORM's converters for it."""
-    connection = connections[using]
+# Per joined model: its attribute names, its primary key's position and its columns' converters.
+_Readers = tuple[tuple[list[str], int, list[tuple[Any, list[Converter]]]], ...]
+# Per connection (each thread has its own): the ORM binds some converters to its backend.
+_READERS: WeakKeyDictionary[BaseDatabaseWrapper, _Readers] = WeakKeyDictionary()
+
+
+def _readers(connection: BaseDatabaseWrapper) -> _Readers:
+    """What it takes to make each joined model's instance from its columns, as the ORM does."""
+    found = _READERS.get(connection)
+    if found is not None:
+        return found
     readers = []
     for model in _JOINED:
         fields = model._meta.concrete_fields
@@ -72,8 +81,10 @@ def _readers(using: str) -> tuple[tuple[list[str], list[tuple[Any, list[Converte
             columns.append(
                 (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
             )
-        readers.append(([field.attname for field in fields], columns))
-    return tuple(readers)
+        attnames = [field.attname for field in fields]
+        readers.append((attnames, attnames.index(str(model._meta.pk.attname)), columns))
+    _READERS[connection] = made = tuple(readers)
+    return made
 
 
 def _instances(using: str, values: Sequence[Any]) -> LoginSession | None:
@@ -81,10 +92,10 @@ def _instances(using: str, values: Sequence[Any]) -> LoginSession | None:
     connection = connections[using]
     made: list[models.Model] = []
     start = 0
-    for model, (attnames, columns) in zip(_JOINED, _readers(using), strict=True):
+    for model, (attnames, pk, columns) in zip(_JOINED, _readers(connection), strict=True):
         row = list(values[start : start + len(attnames)])
         start += len(attnames)
-        if row[0] is None:  # the primary key: nothing joined
+        if row[pk] is None:  # nothing joined
             return None
         for index, (col, converters) in enumerate(columns):
             for converter in converters:
