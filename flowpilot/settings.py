@@ -144,11 +144,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     if TEST_DB_NAME:
         DATABASES["default"]["TEST"] = {"NAME": TEST_DB_NAME}
-    # Server-side parameter binding lets PostgreSQL reuse prepared statements (a few ms per
-    # chat turn). Turn it off behind a pooler in transaction mode (pgbouncer), which cannot
-    # keep prepared statements.
+    # Server-side parameter binding lets PostgreSQL reuse prepared statements: psycopg
+    # prepares a statement on its fifth run on a connection, and later runs skip the planner
+    # (Django leaves preparing off unless told). Turn both off behind a pooler in transaction
+    # mode (pgbouncer), which cannot keep prepared statements.
     if env.bool("DB_SERVER_SIDE_BINDING", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
