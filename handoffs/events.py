@@ -9,6 +9,7 @@ websocket extension). The consumers strip ``html`` for JSON clients.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -122,21 +123,14 @@ def publish_handoff_claimed_on_commit(
     publisher thread), not in the claim request.
     """
 
-    def claimed() -> dict[str, Any]:
-        return claimed_payload(
-            handoff_id=handoff_id,
-            session_id=session_id,
-            claimed_by=claimed_by,
-            claimed_at=claimed_at,
-        )
-
-    def picked_up() -> dict[str, Any]:
-        return picked_up_payload(
-            handoff_id=handoff_id,
-            session_id=session_id,
-            claimed_by=claimed_by,
-            claimed_at=claimed_at,
-        )
+    claim: dict[str, Any] = {
+        "handoff_id": handoff_id,
+        "session_id": session_id,
+        "claimed_by": claimed_by,
+        "claimed_at": claimed_at,
+    }
+    claimed = partial(claimed_payload, **claim)
+    picked_up = partial(picked_up_payload, **claim)
 
     def send() -> None:
         publish(escalations_group(account_id), HANDOFF_CLAIMED, claimed)

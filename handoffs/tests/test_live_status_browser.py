@@ -19,6 +19,38 @@ from accounts.models import User
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 QUEUE_SOCKET = re.compile(r".*/ws/escalations/.*")
+BELL_SOCKET = re.compile(r".*/ws/notifications/.*")
+
+
+def signed_out_by_server(attempts: list[int]) -> Callable[[Any], None]:
+    """A server that closes every connection as signed out (4401), counting the attempts."""
+
+    def handle(ws: Any) -> None:
+        attempts.append(1)
+        ws.close(code=4401, reason="session ended")
+
+    return handle
+
+
+def down_then_up(attempts: list[int]) -> Callable[[Any], None]:
+    """A server whose live channel is down (4503) for the first connection, then up."""
+
+    def handle(ws: Any) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            ws.close(code=4503, reason="try again later")
+        else:
+            ws.connect_to_server()
+
+    return handle
+
+
+def expect_signed_out_for_good(page: Any, attempts: list[int], back_to: str) -> None:
+    notice = page.get_by_test_id("signed-out")
+    expect(notice).to_have_text("Signed out — sign in again")
+    expect(notice).to_have_attribute("href", f"/login?next={back_to}")
+    page.wait_for_timeout(2500)  # longer than the first reconnect delay would be
+    assert len(attempts) == 1
 
 
 def test_a_socket_closed_for_auth_stops_and_says_signed_out(
@@ -30,18 +62,9 @@ def test_a_socket_closed_for_auth_stops_and_says_signed_out(
     page = new_page()
     login_as(page, teammate)
     attempts: list[int] = []
-
-    def signed_out_by_server(ws: Any) -> None:
-        attempts.append(1)
-        ws.close(code=4401, reason="session ended")
-
-    page.route_web_socket(QUEUE_SOCKET, signed_out_by_server)
+    page.route_web_socket(QUEUE_SOCKET, signed_out_by_server(attempts))
     page.goto(f"{live_server_url}/escalations")
-    notice = page.get_by_test_id("signed-out")
-    expect(notice).to_have_text("Signed out — sign in again")
-    expect(notice).to_have_attribute("href", "/login?next=%2Fescalations")
-    page.wait_for_timeout(2500)  # longer than the first reconnect delay would be
-    assert len(attempts) == 1
+    expect_signed_out_for_good(page, attempts, "%2Fescalations")
 
 
 def test_a_socket_closed_for_an_outage_is_tried_again(
@@ -53,22 +76,11 @@ def test_a_socket_closed_for_an_outage_is_tried_again(
     page = new_page()
     login_as(page, teammate)
     attempts: list[int] = []
-
-    def down_then_up(ws: Any) -> None:
-        attempts.append(1)
-        if len(attempts) == 1:
-            ws.close(code=4503, reason="try again later")
-        else:
-            ws.connect_to_server()
-
-    page.route_web_socket(QUEUE_SOCKET, down_then_up)
+    page.route_web_socket(QUEUE_SOCKET, down_then_up(attempts))
     page.goto(f"{live_server_url}/escalations")
     live = page.get_by_test_id("queue-live")
     expect(live).to_have_attribute("data-state", "open", timeout=15000)
     assert len(attempts) == 2
-
-
-BELL_SOCKET = re.compile(r".*/ws/notifications/.*")
 
 
 def test_the_bell_socket_closed_for_auth_stops_and_says_signed_out_on_any_page(
@@ -81,20 +93,11 @@ def test_the_bell_socket_closed_for_auth_stops_and_says_signed_out_on_any_page(
     page = new_page()
     login_as(page, teammate)
     attempts: list[int] = []
-
-    def signed_out_by_server(ws: Any) -> None:
-        attempts.append(1)
-        ws.close(code=4401, reason="session ended")
-
-    page.route_web_socket(BELL_SOCKET, signed_out_by_server)
+    page.route_web_socket(BELL_SOCKET, signed_out_by_server(attempts))
     page.goto(f"{live_server_url}/")
-    notice = page.get_by_test_id("signed-out")
-    expect(notice).to_have_text("Signed out — sign in again")
-    expect(notice).to_have_attribute("href", "/login?next=%2F")
     expect(page.get_by_test_id("bell-socket")).to_have_attribute("data-live", "signed-out")
-    page.wait_for_timeout(2500)  # longer than the first reconnect delay would be
-    assert len(attempts) == 1
-    expect(notice).to_have_count(1)
+    expect_signed_out_for_good(page, attempts, "%2F")
+    expect(page.get_by_test_id("signed-out")).to_have_count(1)
 
 
 def test_the_bell_socket_closed_for_an_outage_polls_then_reconnects_on_any_page(
@@ -107,20 +110,12 @@ def test_the_bell_socket_closed_for_an_outage_polls_then_reconnects_on_any_page(
     page = new_page()
     login_as(page, teammate)
     attempts: list[int] = []
-
-    def down_then_up(ws: Any) -> None:
-        attempts.append(1)
-        if len(attempts) == 1:
-            ws.close(code=4503, reason="try again later")
-        else:
-            ws.connect_to_server()
-
     page.add_init_script(
         "window.__live = [];"
         "document.addEventListener('fp:polling', (e) => window.__live.push('polling'));"
         "document.addEventListener('htmx:wsOpen', (e) => window.__live.push('open'));"
     )
-    page.route_web_socket(BELL_SOCKET, down_then_up)
+    page.route_web_socket(BELL_SOCKET, down_then_up(attempts))
     page.goto(f"{live_server_url}/")
     bell = page.get_by_test_id("bell-socket")
     expect(bell).to_have_attribute("data-live", "open", timeout=15000)

@@ -21,6 +21,15 @@ BY_KEY = {past.key: past for past in SESSIONS}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+OUTLOOK_PROBLEM = "Outlook keeps asking for the password after the password change"
+
+
+def start_session(page: Any, live_server_url: str, problem: str) -> None:
+    page.goto(f"{live_server_url}/sessions/new")
+    page.get_by_label("What's the problem?").fill(problem)
+    page.get_by_role("button", name="Start session").click()
+
+
 def _history(user: User, *keys: str) -> dict[str, AISession]:
     made = {}
     for key in keys:
@@ -40,11 +49,7 @@ def test_new_session_shows_solved_before_and_uses_the_fix(
     past = _history(teammate, "outlook-password", "outlook-ost", "vpn-dpd")
     source = past["outlook-password"]
     login_as(page, engineer)
-    page.goto(f"{live_server_url}/sessions/new")
-    page.get_by_label("What's the problem?").fill(
-        "Outlook keeps asking for the password after the password change"
-    )
-    page.get_by_role("button", name="Start session").click()
+    start_session(page, live_server_url, OUTLOOK_PROBLEM)
 
     panel = page.get_by_test_id("solved-before")
     expect(panel).to_be_visible()
@@ -122,11 +127,7 @@ def test_solved_before_folds_away_and_stays_folded(
     reload of the page; Show brings the list back."""
     _history(teammate, "outlook-password")
     login_as(page, engineer)
-    page.goto(f"{live_server_url}/sessions/new")
-    page.get_by_label("What's the problem?").fill(
-        "Outlook keeps asking for the password after the password change"
-    )
-    page.get_by_role("button", name="Start session").click()
+    start_session(page, live_server_url, OUTLOOK_PROBLEM)
     expect(page.get_by_test_id("streaming-reply")).to_have_count(0, timeout=30_000)
     page.wait_for_load_state("networkidle")
     items = page.get_by_test_id("solved-before-item")
