@@ -26,6 +26,9 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 100
 
 
+NOT_VALID = "This page link is not valid; start from the first page."
+
+
 class InvalidCursor(DomainError):
     status = 400
     code = "invalid_cursor"
@@ -49,9 +52,9 @@ class Cursor:
             moment_text, pk_text = raw.split("|", 1)
             moment, pk = parse_datetime(moment_text), int(pk_text)
         except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-            raise InvalidCursor("This page link is not valid; start from the first page.") from exc
+            raise InvalidCursor(NOT_VALID) from exc
         if moment is None or not 0 < pk < 2**63:
-            raise InvalidCursor("This page link is not valid; start from the first page.")
+            raise InvalidCursor(NOT_VALID)
         return cls(moment=moment, pk=pk)
 
     def after(self, field: str) -> Q:
@@ -92,9 +95,15 @@ def next_link(
         return None
     last = rows[page.limit - 1]
     cursor = Cursor(moment=getattr(last, field), pk=int(last.pk))
+    return page_url(request, cursor.encode(), page.limit)
+
+
+def page_url(request: Request, cursor: str, limit: int | None = None) -> str:
+    """This list's URL with the same filters, starting after ``cursor`` (and ``limit`` rows)."""
     params = request.query_params.copy()
-    params["cursor"] = cursor.encode()
-    params["limit"] = str(page.limit)
+    params["cursor"] = cursor
+    if limit is not None:
+        params["limit"] = str(limit)
     return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
@@ -159,18 +168,14 @@ def ordered_page(
         try:
             key = signing.loads(raw, salt=_salt(request))
         except signing.BadSignature as exc:
-            raise InvalidCursor("This page link is not valid; start from the first page.") from exc
+            raise InvalidCursor(NOT_VALID) from exc
         if not isinstance(key, list) or len(key) != len(ordering):
-            raise InvalidCursor("This page link is not valid; start from the first page.")
+            raise InvalidCursor(NOT_VALID)
         ordered = ordered.filter(_after_key(ordering, key))
     shown = list(ordered[: limit + 1])
     next_url = None
     if len(shown) > limit:
         last = shown[limit - 1]
-        params = request.query_params.copy()
-        params["cursor"] = signing.dumps(
-            [_key_of(last, field) for field in ordering], salt=_salt(request)
-        )
-        params["limit"] = str(limit)
-        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        key = [_key_of(last, field) for field in ordering]
+        next_url = page_url(request, signing.dumps(key, salt=_salt(request)), limit)
     return {"results": serialize(shown[:limit]), "next": next_url}

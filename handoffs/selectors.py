@@ -10,6 +10,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -109,22 +110,16 @@ def _queue(
     return qs[: limit + 1]
 
 
-_FIRST_PAGES: dict[tuple[int, tuple[str, ...]], Prepared[SessionHandoff]] = {}
-
-
+@cache
 def _prepared_queue(limit: int, columns: tuple[str, ...]) -> Prepared[SessionHandoff]:
     """The first page of each shape, compiled once (the ORM spends ~3 ms building it)."""
-    key = (limit, columns)
-    found = _FIRST_PAGES.get(key)
-    if found is None:
-        found = _FIRST_PAGES[key] = Prepared(
-            lambda account_id, user_id: _queue(
-                User(pk=user_id, account_id=account_id), limit=limit, columns=columns
-            ),
-            "account_id",
-            "user_id",
-        )
-    return found
+    return Prepared(
+        lambda account_id, user_id: _queue(
+            User(pk=user_id, account_id=account_id), limit=limit, columns=columns
+        ),
+        "account_id",
+        "user_id",
+    )
 
 
 def escalation_queue(
@@ -278,17 +273,14 @@ def _recent_notifications(user_id: int, limit: int) -> QuerySet[AppNotification]
     return AppNotification.objects.filter(user_id=user_id).order_by("-created_at", "-id")[:limit]
 
 
-_RECENT_NOTIFICATIONS: dict[int, Prepared[AppNotification]] = {}
+@cache
+def _prepared_notifications(limit: int) -> Prepared[AppNotification]:
+    return Prepared(lambda user_id: _recent_notifications(user_id, limit), "user_id")
 
 
 def recent_notifications(user: User, *, limit: int = BELL_LIMIT) -> list[AppNotification]:
     """The user's newest notifications (the bell, the dashboard), one query compiled once."""
-    prepared = _RECENT_NOTIFICATIONS.get(limit)
-    if prepared is None:
-        prepared = _RECENT_NOTIFICATIONS[limit] = Prepared(
-            lambda user_id: _recent_notifications(user_id, limit), "user_id"
-        )
-    return prepared.rows(user_id=user.pk)
+    return _prepared_notifications(limit).rows(user_id=user.pk)
 
 
 # --- analytics --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin
+from flowpilot.pagination import page_url
 from handoffs import selectors, services
 from handoffs.api import schema
 from handoffs.api.serializers import EscalateRequestSerializer, HandoffRequestSerializer
@@ -122,11 +123,7 @@ def _queue_item(handoff: SessionHandoff) -> dict[str, Any]:
 @permission_classes(WRITE)
 def queue(request: Request) -> Response:
     page = selectors.escalation_queue(_user(request), cursor=request.query_params.get("cursor"))
-    next_url = None
-    if page.next_cursor:
-        query = request.query_params.copy()
-        query["cursor"] = page.next_cursor
-        next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+    next_url = page_url(request, page.next_cursor) if page.next_cursor else None
     return Response(
         {
             "results": [_queue_item(item) for item in page.items],

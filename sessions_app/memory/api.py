@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.permissions import IsEngineerOrAdmin, IsEngineerOrAdminForWrites
+from flowpilot.pagination import page_url
 from sessions_app.access import get_session
 from sessions_app.api.fix_serializers import SuggestedFixSerializer
 from sessions_app.memory import schema, selectors, services
@@ -109,11 +110,7 @@ def search(request: Request) -> Response:
         cursor=selectors.parse_cursor(data.get("cursor") or ""),
         page_size=data.get("page_size") or PAGE_SIZE,
     )
-    next_url = None
-    if page.next_cursor:
-        query = request.query_params.copy()
-        query["cursor"] = page.next_cursor
-        next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+    next_url = page_url(request, page.next_cursor) if page.next_cursor else None
     return Response(
         {
             "results": [match.as_dict() for match in page.matches],
