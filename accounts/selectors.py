@@ -296,7 +296,6 @@ _WEB_SESSION = Prepared(
     ),
     "login_session_id",
 )
-_BIGINT = range(-(2**63), 2**63)
 
 
 def load_web_session(
@@ -306,7 +305,7 @@ def load_web_session(
     The session row with its user and account, in one query; none when ``read`` is that row
     (the session store reads the sign-in row with the session's data, same statement).
     """
-    if type(login_session_id) is not int or login_session_id not in _BIGINT:
+    if type(login_session_id) is not int:
         return None
     if read is not None and read.pk == login_session_id:
         return read

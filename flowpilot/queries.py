@@ -30,6 +30,7 @@ M = TypeVar("M", bound=models.Model)
 
 # Stand-in ids: far outside any real id, so a match in the compiled parameters is one of them.
 _STAND_IN_BASE = 8_000_000_000_000_000_000
+_ID_RANGE = range(-(2**63), 2**63)
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,21 @@ class Prepared(Generic[M]):
             self._compiled[key] = compiled
         return compiled
 
-    def _fetch(self, values: dict[str, int], using: str) -> tuple[_Compiled, list[Sequence[Any]]]:
+    def _can_match(self, values: dict[str, int]) -> bool:
+        """
+        Whether these ids can name a row: ids are 64-bit, so one outside that range matches
+        nothing (and the database would refuse to bind it) — the caller gets no row, no query.
+        """
         if set(values) != set(self._names):
             raise TypeError(f"Prepared query takes {self._names}, got {sorted(values)}")
+        if any(type(value) is not int for value in values.values()):
+            raise TypeError(f"Prepared query binds integer ids, got {values!r}")
+        return all(value in _ID_RANGE for value in values.values())
+
+    def _fetch(self, values: dict[str, int], using: str) -> tuple[_Compiled, list[Sequence[Any]]]:
         compiled = self._compile(using)
+        if not self._can_match(values):
+            return compiled, []
         with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, compiled.bind(values))
             fetched = cursor.fetchall()
@@ -126,8 +138,8 @@ class Prepared(Generic[M]):
 
     def count(self, *, using: str = "default", **values: int) -> int:
         """How many rows the queryset answers (a sliced queryset: at most its slice)."""
-        if set(values) != set(self._names):
-            raise TypeError(f"Prepared query takes {self._names}, got {sorted(values)}")
+        if not self._can_match(values):
+            return 0
         compiled = self._compile(using)
         with connections[using].cursor() as cursor:
             counted = f"SELECT COUNT(*) FROM ({compiled.sql}) counted"  # noqa: S608 - ORM's SQL

@@ -30,12 +30,11 @@ _SESSION = Prepared(
     "account_id",
     "session_id",
 )
-_BIGINT = range(-(2**63), 2**63)
 
 
 def _fetch(user: User, session_id: object) -> AISession:
     """The account's session with its engineer, or 404."""
-    if type(session_id) is int and session_id in _BIGINT:
+    if type(session_id) is int:
         found = _SESSION.rows(account_id=user.account_id, session_id=session_id)
         if not found:
             raise Http404("Not found.")

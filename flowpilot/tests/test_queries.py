@@ -101,3 +101,13 @@ class TestPrepared:
         )
         with pytest.raises(ValueError, match="freeze the times"):
             since.rows(account_id=engineer.account_id)
+
+    def test_an_id_outside_64_bits_matches_nothing_without_a_query(
+        self, engineer: User, teammate: User, django_assert_num_queries: Any
+    ) -> None:
+        escalate(engineer)
+        with django_assert_num_queries(0):
+            assert WAITING.rows(account_id=teammate.account_id, user_id=2**63) == []
+            assert WAITING.count(account_id=-(2**63) - 1, user_id=teammate.pk) == 0
+        with pytest.raises(TypeError):
+            WAITING.rows(account_id=str(teammate.account_id), user_id=teammate.pk)  # type: ignore[arg-type]
